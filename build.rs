@@ -1,0 +1,456 @@
+//! Generates the typed Strava client from `openapi/strava.json`.
+//!
+//! Steps, each failing the build with a message that names the document and the problem:
+//! 1. read and parse the OpenAPI 3.0 document;
+//! 2. check the rules the rest of the crate relies on (no inline enums, see below);
+//! 3. exclude, by rule, operations progenitor cannot generate (multipart bodies) and check
+//!    the excluded set is the expected one;
+//! 4. turn every named string enum into an *open* enum (known variants + `Unknown(String)`)
+//!    and register it, and the `x-stravalib-replace` schemas, as typify replacements;
+//! 5. run progenitor (builder interface, `ClientHooks` expected, `JsonSchema` derived),
+//!    add the open enums to the generated `types` module, format, write `$OUT_DIR/codegen.rs`.
+//!
+//! Nothing here is hand-maintained per operation: changing the document and running
+//! `cargo build` regenerates everything.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StringType, Type};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// The document the crate is generated from, relative to the crate root.
+const SPEC_PATH: &str = "openapi/strava.json";
+
+/// Operations we expect the multipart rule to exclude. They are written by hand on the same
+/// hooks (`src/upload.rs`). If the rule starts excluding something else, or stops excluding
+/// one of these, the build fails so the change is noticed.
+const EXPECTED_EXCLUDED: &[&str] = &["createUpload"];
+
+/// Where the generated code is mounted in the crate (see `src/generated.rs`).
+const TYPES_PATH: &str = "crate::generated::types";
+
+fn main() {
+    println!("cargo::rerun-if-changed=openapi");
+    println!("cargo::rerun-if-changed=build.rs");
+    if let Err(message) = run() {
+        // `cargo::error` fails the build and shows the message as is.
+        for line in message.lines() {
+            println!("cargo::error={line}");
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let spec_file = manifest_dir.join(SPEC_PATH);
+    let mut spec = read_spec(&spec_file)?;
+    let fail = |problem: String| format!("{}: {problem}", spec_file.display());
+
+    check_no_inline_enums(&spec).map_err(fail)?;
+    let excluded = exclude_multipart_operations(&mut spec);
+    let excluded_ids: BTreeSet<&str> = excluded.iter().map(|(id, _)| id.as_str()).collect();
+    let expected: BTreeSet<&str> = EXPECTED_EXCLUDED.iter().copied().collect();
+    if excluded_ids != expected {
+        return Err(fail(format!(
+            "the operations excluded from generation changed: expected {expected:?}, now {excluded_ids:?}. \
+             Write the new ones by hand (like src/upload.rs) and update EXPECTED_EXCLUDED in build.rs"
+        )));
+    }
+
+    let open_enums = collect_open_enums(&spec).map_err(fail)?;
+    let replacements = collect_replacements(&spec).map_err(fail)?;
+
+    let mut settings = progenitor::GenerationSettings::new();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote!(crate::api_v3::Pipeline))
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_derive("schemars::JsonSchema");
+    for e in &open_enums {
+        settings.with_replacement(
+            &e.name,
+            format!("{TYPES_PATH}::{}", e.name),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    for (schema, rust_type) in &replacements {
+        settings.with_replacement(schema, rust_type, std::iter::empty());
+    }
+
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| fail(format!("progenitor could not generate the client: {e}")))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| fail(format!("generated code does not parse: {e}")))?;
+
+    let types_mod = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| fail("generated code has no `types` module".into()))?;
+    let type_count = types_mod.1.iter().filter(|i| is_type_item(i)).count() + open_enums.len();
+    for e in &open_enums {
+        let item: syn::File = syn::parse2(open_enum_tokens(e))
+            .map_err(|err| fail(format!("open enum {} does not parse: {err}", e.name)))?;
+        types_mod.1.extend(item.items);
+    }
+
+    let code = prettyplease::unparse(&file);
+    let out_dir = PathBuf::from(env("OUT_DIR")?);
+    write(&out_dir.join("codegen.rs"), &code)?;
+
+    let operation_count: usize = spec
+        .paths
+        .iter()
+        .filter_map(|(_, p)| p.as_item())
+        .map(|p| p.iter().count())
+        .sum();
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "generated {operation_count} operations and {type_count} types ({} open enums) from {SPEC_PATH}",
+        open_enums.len()
+    );
+    for (id, why) in &excluded {
+        let _ = writeln!(report, "excluded {id}: {why}");
+    }
+    write(&out_dir.join("generation-report.txt"), &report)?;
+    for line in report.lines() {
+        build_print::info!("{line}");
+    }
+    Ok(())
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("build.rs: environment variable {name} is not set"))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn read_spec(path: &Path) -> Result<OpenAPI, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the API description: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
+    match value.get("openapi").and_then(|v| v.as_str()) {
+        Some(v) if v.starts_with("3.0.") => {}
+        other => {
+            return Err(format!(
+                "{}: expected an OpenAPI 3.0.x document, found `openapi: {other:?}`",
+                path.display()
+            ));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
+        format!(
+            "{}: not a valid OpenAPI 3.0 document: {e}",
+            path.display()
+        )
+    })
+}
+
+fn is_type_item(item: &syn::Item) -> bool {
+    matches!(
+        item,
+        syn::Item::Struct(_) | syn::Item::Enum(_) | syn::Item::Type(_)
+    )
+}
+
+/// Every enum must be a named component schema, so it becomes one open enum type that all
+/// its users share (an inline enum would be copied into every struct that uses it, closed).
+fn check_no_inline_enums(spec: &OpenAPI) -> Result<(), String> {
+    let value = serde_json::to_value(spec).map_err(|e| e.to_string())?;
+    let mut found = Vec::new();
+    find_inline_enums(&value, String::new(), 0, &mut found);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "inline enums are not allowed; move each to a named schema under components/schemas and $ref it: {}",
+            found.join(", ")
+        ))
+    }
+}
+
+fn find_inline_enums(v: &serde_json::Value, at: String, depth: usize, found: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            // components/schemas/<Name> itself may be an enum: depth 3 from the root.
+            let top_level_schema = at.starts_with("/components/schemas/") && depth == 3;
+            if map.contains_key("enum") && !top_level_schema {
+                found.push(at.clone());
+            }
+            for (k, child) in map {
+                find_inline_enums(child, format!("{at}/{k}"), depth + 1, found);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                find_inline_enums(child, format!("{at}/{i}"), depth + 1, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes operations with a `multipart/form-data` request body (progenitor 0.15 rejects
+/// them) and returns their ids with the reason.
+fn exclude_multipart_operations(spec: &mut OpenAPI) -> Vec<(String, String)> {
+    let mut excluded = Vec::new();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let slots = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, slot) in slots {
+            let multipart = slot.as_ref().is_some_and(|op| {
+                matches!(&op.request_body, Some(ReferenceOr::Item(body))
+                    if body.content.keys().any(|ct| ct.starts_with("multipart/")))
+            });
+            if multipart {
+                let op = slot.take().expect("checked above");
+                let id = op.operation_id.unwrap_or_else(|| format!("{method} {path}"));
+                excluded.push((
+                    id,
+                    format!("{method} {path} has a multipart/form-data body, which progenitor cannot generate; written by hand"),
+                ));
+            }
+        }
+    }
+    excluded
+}
+
+/// A named string enum, generated as an open enum.
+struct OpenEnum {
+    name: String,
+    doc: String,
+    /// (wire value, Rust variant name)
+    variants: Vec<(String, String)>,
+}
+
+fn collect_open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
+    let mut out = Vec::new();
+    let Some(components) = &spec.components else {
+        return Ok(out);
+    };
+    for (name, schema) in &components.schemas {
+        let ReferenceOr::Item(Schema {
+            schema_kind: SchemaKind::Type(Type::String(StringType { enumeration, .. })),
+            schema_data,
+        }) = schema
+        else {
+            continue;
+        };
+        if enumeration.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = enumeration.iter().flatten().cloned().collect();
+        let names: Vec<String> = match schema_data.extensions.get("x-enum-varnames") {
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| format!("{name}: x-enum-varnames must be a list of names: {e}"))?,
+            None => values.iter().map(|v| variant_name(v)).collect(),
+        };
+        if names.len() != values.len() {
+            return Err(format!(
+                "{name}: x-enum-varnames has {} names for {} values",
+                names.len(),
+                values.len()
+            ));
+        }
+        let unique: BTreeSet<&String> = names.iter().collect();
+        if unique.len() != names.len() || unique.contains(&"Unknown".to_string()) {
+            return Err(format!(
+                "{name}: enum values give clashing Rust variant names {names:?}; set x-enum-varnames"
+            ));
+        }
+        out.push(OpenEnum {
+            name: name.clone(),
+            doc: schema_data.description.clone().unwrap_or_default(),
+            variants: values.into_iter().zip(names).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// `x-stravalib-replace: "crate::path::Type"` on a component schema swaps the generated type
+/// for a handwritten one (csv query parameters, which progenitor would send exploded).
+fn collect_replacements(spec: &OpenAPI) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let Some(components) = &spec.components else {
+        return Ok(out);
+    };
+    for (name, schema) in &components.schemas {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        if let Some(v) = schema.schema_data.extensions.get("x-stravalib-replace") {
+            let path = v
+                .as_str()
+                .filter(|p| p.starts_with("crate::"))
+                .ok_or_else(|| format!("{name}: x-stravalib-replace must be a `crate::` path"))?;
+            out.push((name.clone(), path.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// `velocity_smooth` -> `VelocitySmooth`, `fit.gz` -> `FitGz`, `4` -> `X4`.
+fn variant_name(value: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in value.chars() {
+        if c.is_ascii_alphanumeric() {
+            if upper {
+                out.extend(c.to_uppercase());
+            } else {
+                out.push(c);
+            }
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'X');
+    }
+    out
+}
+
+fn open_enum_tokens(e: &OpenEnum) -> TokenStream {
+    let name = Ident::new(&e.name, Span::call_site());
+    let idents: Vec<Ident> = e
+        .variants
+        .iter()
+        .map(|(_, v)| Ident::new(v, Span::call_site()))
+        .collect();
+    let values: Vec<&str> = e.variants.iter().map(|(v, _)| v.as_str()).collect();
+    let docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    let type_doc = if e.doc.is_empty() {
+        format!("Values of `{}`.", e.name)
+    } else {
+        e.doc.clone()
+    };
+    let open_doc = "\n\nThis enum is *open*: a value Strava adds later arrives as `Unknown` with the \
+                    text Strava sent, and serializes back unchanged.";
+    let type_doc = format!("{type_doc}{open_doc}");
+    let name_str = e.name.as_str();
+    quote! {
+        #[doc = #type_doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #[doc = #docs] #idents, )*
+            /// A value this version of the crate does not know, kept as Strava sent it.
+            Unknown(::std::string::String),
+        }
+
+        impl #name {
+            /// Every value this version of the crate knows, as sent on the wire.
+            pub const KNOWN_VALUES: &'static [&'static str] = &[#(#values),*];
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#idents => #values, )*
+                    Self::Unknown(other) => other.as_str(),
+                }
+            }
+
+            /// `true` for a value this version of the crate does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#idents, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    #( #values => Self::#idents, )*
+                    _ => Self::Unknown(value),
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl ::serde::de::Visitor<'_> for Visitor {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a ", #name_str, " string"))
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> ::std::result::Result<#name, E> {
+                        Ok(#name::from(value))
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<#name, E> {
+                        Ok(#name::from(value))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
+
+        impl ::schemars::JsonSchema for #name {
+            fn schema_name() -> ::std::string::String {
+                #name_str.to_owned()
+            }
+            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                // Open: any string is valid; the known values are listed as examples.
+                ::schemars::schema::SchemaObject {
+                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                    metadata: Some(Box::new(::schemars::schema::Metadata {
+                        description: Some(#type_doc.to_owned()),
+                        examples: vec![#(::serde_json::json!(#values)),*],
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                }
+                .into()
+            }
+        }
+    }
+}
