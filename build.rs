@@ -29,6 +29,9 @@ const SPEC_PATH: &str = "openapi/strava.json";
 /// one of these, the build fails so the change is noticed.
 const EXPECTED_EXCLUDED: &[&str] = &["createUpload"];
 
+/// The type every `integer/int64` (an object id) is generated as.
+const ID_TYPE: &str = "crate::id::Id";
+
 /// Where the generated code is mounted in the crate (see `src/generated.rs`).
 const TYPES_PATH: &str = "crate::generated::types";
 
@@ -80,6 +83,17 @@ fn run() -> Result<(), String> {
     for (schema, rust_type) in &replacements {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
+    // Every `integer/int64` in Strava's API is an object id: generate it as `Id`, which
+    // keeps ids of any length exact (see src/id.rs).
+    settings.with_conversion(
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::Integer.into()),
+            format: Some("int64".to_owned()),
+            ..Default::default()
+        },
+        ID_TYPE,
+        [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+    );
 
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
@@ -106,6 +120,15 @@ fn run() -> Result<(), String> {
     let code = prettyplease::unparse(&file);
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     write(&out_dir.join("codegen.rs"), &code)?;
+
+    let replaced: BTreeSet<&str> = replacements.iter().map(|(n, _)| n.as_str()).collect();
+    let generated_names: Vec<String> = types_mod_names(&file);
+    let registry: syn::File = syn::parse2(registry_tokens(&spec, &replaced, &generated_names))
+        .map_err(|e| fail(format!("schema registry does not parse: {e}")))?;
+    write(
+        &out_dir.join("registry.rs"),
+        &prettyplease::unparse(&registry),
+    )?;
 
     let operation_count: usize = spec
         .paths
@@ -157,6 +180,27 @@ fn read_spec(path: &Path) -> Result<OpenAPI, String> {
             path.display()
         )
     })
+}
+
+/// Names of the structs, enums and aliases in the generated `types` module.
+fn types_mod_names(file: &syn::File) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+            && let Some((_, items)) = &m.content
+        {
+            for i in items {
+                match i {
+                    syn::Item::Struct(s) => out.push(s.ident.to_string()),
+                    syn::Item::Enum(e) => out.push(e.ident.to_string()),
+                    syn::Item::Type(t) => out.push(t.ident.to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
 }
 
 fn is_type_item(item: &syn::Item) -> bool {
@@ -308,6 +352,47 @@ fn collect_replacements(spec: &OpenAPI) -> Result<Vec<(String, String)>, String>
         }
     }
     Ok(out)
+}
+
+/// A lookup from component schema name to its generated type, so tools (the conformance
+/// check, the sandbox tests) can check a JSON body against "the type named X".
+fn registry_tokens(spec: &OpenAPI, replaced: &BTreeSet<&str>, generated: &[String]) -> TokenStream {
+    // typify renames some schemas (`SummaryPRSegmentEffort` -> `SummaryPrSegmentEffort`):
+    // match the generated type whose name is the same ignoring case.
+    let mut names = Vec::new();
+    let mut idents = Vec::new();
+    for name in spec.components.iter().flat_map(|c| c.schemas.keys()) {
+        if replaced.contains(name.as_str()) {
+            continue;
+        }
+        if let Some(rust) = generated.iter().find(|g| g.eq_ignore_ascii_case(name)) {
+            names.push(name.clone());
+            idents.push(Ident::new(rust, Span::call_site()));
+        }
+    }
+    quote! {
+        /// Names of every component schema with a generated type.
+        pub const SCHEMA_NAMES: &[&str] = &[#(#names),*];
+
+        /// Deserializes `body` as the generated type of schema `name` (or a list of it when
+        /// `list` is true). `None` when no such schema exists; otherwise the outcome, with
+        /// the serde path of the first failure.
+        pub fn check_json(name: &str, list: bool, body: &[u8]) -> Option<Result<(), String>> {
+            fn check<T: ::serde::de::DeserializeOwned>(list: bool, body: &[u8]) -> Result<(), String> {
+                let mut de = ::serde_json::Deserializer::from_slice(body);
+                let outcome = if list {
+                    ::serde_path_to_error::deserialize::<_, Vec<T>>(&mut de).map(drop)
+                } else {
+                    ::serde_path_to_error::deserialize::<_, T>(&mut de).map(drop)
+                };
+                outcome.map_err(|e| format!("at `{}`: {}", e.path(), e.inner()))
+            }
+            match name {
+                #( #names => Some(check::<super::types::#idents>(list, body)), )*
+                _ => None,
+            }
+        }
+    }
 }
 
 /// `velocity_smooth` -> `VelocitySmooth`, `fit.gz` -> `FitGz`, `4` -> `X4`.

@@ -6,3 +6,9 @@
 #![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+
+/// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies.
+#[doc(hidden)]
+pub mod registry {
+    include!(concat!(env!("OUT_DIR"), "/registry.rs"));
+}
