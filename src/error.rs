@@ -54,6 +54,47 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// A stable lowercase name for the kind (`rate_limited`, `token_refresh`...).
+    pub fn as_token(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::ClientFault => "client_fault",
+            ErrorKind::ServerFault => "server_fault",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::TokenRefresh => "token_refresh",
+            ErrorKind::TokenStore => "token_store",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    fn from_token(token: &str) -> Self {
+        [
+            ErrorKind::Unauthorized,
+            ErrorKind::Forbidden,
+            ErrorKind::NotFound,
+            ErrorKind::RateLimited,
+            ErrorKind::ClientFault,
+            ErrorKind::ServerFault,
+            ErrorKind::Decode,
+            ErrorKind::Timeout,
+            ErrorKind::Connect,
+            ErrorKind::InvalidInput,
+            ErrorKind::TokenRefresh,
+            ErrorKind::TokenStore,
+        ]
+        .into_iter()
+        .find(|k| k.as_token() == token)
+        .unwrap_or(ErrorKind::Other)
+    }
+}
+
 /// An error from a Strava call. See the [module docs](self).
 pub struct Error {
     inner: Box<Inner>,
@@ -189,6 +230,48 @@ impl Error {
             let status = RateLimitStatus::from_headers(headers);
             let retry_at = status.as_ref().map(|s| s.next_reset());
             err = err.with_rate_limit(status, retry_at);
+        }
+        err
+    }
+
+    /// Rebuilds an error the pipeline raised locally from the headers it put on the
+    /// stand-in response (see `api_v3::local_error_response`).
+    pub(crate) fn from_local_response(status: StatusCode, headers: &HeaderMap) -> Self {
+        use crate::api_v3::{LOCAL_ERROR_HEADER, MESSAGE_HEADER, RETRY_AT_HEADER, decode_header};
+        let kind = headers
+            .get(LOCAL_ERROR_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map_or(ErrorKind::Other, ErrorKind::from_token);
+        let message = decode_header(headers, MESSAGE_HEADER)
+            .unwrap_or_else(|| "request refused before sending".to_owned());
+        let mut err = Self::new(kind, message).local();
+        if kind != ErrorKind::TokenStore && kind != ErrorKind::InvalidInput {
+            err.inner.status = Some(status);
+        }
+        let retry_at = decode_header(headers, RETRY_AT_HEADER)
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if kind == ErrorKind::RateLimited {
+            err = err.with_rate_limit(RateLimitStatus::from_headers(headers), retry_at);
+        }
+        err
+    }
+
+    /// Builds the error for an answer the pipeline normalized (status, headers, fault).
+    fn from_normalized(status: StatusCode, headers: &HeaderMap, fault: Option<Fault>) -> Self {
+        if headers.contains_key(crate::api_v3::LOCAL_ERROR_HEADER) {
+            return Self::from_local_response(status, headers);
+        }
+        let body = fault
+            .and_then(|f| serde_json::to_vec(&f).ok())
+            .unwrap_or_default();
+        let mut err = Self::from_response(status, headers, &body);
+        if let Some(excerpt) = crate::api_v3::decode_header(headers, crate::api_v3::EXCERPT_HEADER)
+        {
+            err.inner.body_excerpt = Some(excerpt);
+        }
+        if err.inner.errors.is_empty() && err.inner.body_excerpt.as_deref() == Some("{}") {
+            err.inner.body_excerpt = None;
         }
         err
     }
@@ -356,6 +439,48 @@ impl Error {
     pub(crate) fn set_kind(mut self, kind: ErrorKind) -> Self {
         self.inner.kind = kind;
         self
+    }
+}
+
+impl From<progenitor_client::Error<Fault>> for Error {
+    /// Maps an error of the generated client. Answers that went through the pipeline keep
+    /// their status, Strava's errors and a body excerpt.
+    fn from(err: progenitor_client::Error<Fault>) -> Self {
+        use progenitor_client::Error as P;
+        match err {
+            P::ErrorResponse(value) => {
+                let status = value.status();
+                let headers = value.headers().clone();
+                Self::from_normalized(status, &headers, Some(value.into_inner()))
+            }
+            P::UnexpectedResponse(response) => {
+                Self::from_normalized(response.status(), response.headers(), None)
+            }
+            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+                Self::from_reqwest(e)
+            }
+            P::InvalidResponsePayload(body, e) => {
+                let mut err = Self::new(
+                    ErrorKind::Decode,
+                    format!("unexpected response body: {e}"),
+                );
+                err.inner.body_excerpt = Some(excerpt(&body));
+                err
+            }
+            P::InvalidRequest(message) => Self::invalid_input(message),
+            P::Custom(message) => Self::new(ErrorKind::Other, message),
+        }
+    }
+}
+
+impl From<crate::rate_limit::RateLimited> for Error {
+    fn from(limited: crate::rate_limit::RateLimited) -> Self {
+        Self::new(
+            ErrorKind::RateLimited,
+            "rate limit reached: the request was not sent",
+        )
+        .with_rate_limit(limited.status.clone(), Some(limited.retry_at))
+        .local()
     }
 }
 

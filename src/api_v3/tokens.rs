@@ -1,0 +1,188 @@
+//! The access token every request carries, and its refresh.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::auth::{ClientCredentials, OAuth, Secret, TokenSet, TokenStore};
+use crate::error::{Error, ErrorKind};
+
+/// Refresh this long before the access token expires (Strava's tokens live six hours).
+pub(crate) const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Clone, Debug)]
+enum TokenState {
+    /// No token: requests go out without `Authorization`.
+    None,
+    /// A bare access token: sent as is, never refreshed.
+    AccessOnly(Secret),
+    /// A full token set: refreshed when it nears expiry, if credentials are known.
+    Full(TokenSet),
+}
+
+/// Holds the tokens and refreshes them single-flight: however many requests find the
+/// token expired at once, one refresh call is made and all use its result.
+pub(crate) struct TokenManager {
+    state: RwLock<TokenState>,
+    refresh_gate: tokio::sync::Mutex<()>,
+    store_loaded: AtomicBool,
+    credentials: Option<ClientCredentials>,
+    oauth: OAuth,
+    store: Option<Arc<dyn TokenStore>>,
+    margin: Duration,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
+            TokenState::None => "none",
+            TokenState::AccessOnly(_) => "access token",
+            TokenState::Full(_) => "token set",
+        };
+        f.debug_struct("TokenManager")
+            .field("state", &state)
+            .field("credentials", &self.credentials)
+            .field("store", &self.store)
+            .field("refresh_margin", &self.margin)
+            .finish()
+    }
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        access_token: Option<Secret>,
+        tokens: Option<TokenSet>,
+        credentials: Option<ClientCredentials>,
+        oauth: OAuth,
+        store: Option<Arc<dyn TokenStore>>,
+        margin: Duration,
+    ) -> Self {
+        let state = match (tokens, access_token) {
+            (Some(set), _) => TokenState::Full(set),
+            (None, Some(token)) => TokenState::AccessOnly(token),
+            (None, None) => TokenState::None,
+        };
+        let has_tokens = !matches!(state, TokenState::None);
+        Self {
+            state: RwLock::new(state),
+            refresh_gate: tokio::sync::Mutex::new(()),
+            store_loaded: AtomicBool::new(has_tokens || store.is_none()),
+            credentials,
+            oauth,
+            store,
+            margin,
+        }
+    }
+
+    fn snapshot(&self) -> TokenState {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, state: TokenState) {
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
+    }
+
+    /// The current token set, if a full one is known.
+    pub(crate) fn tokens(&self) -> Option<TokenSet> {
+        match self.snapshot() {
+            TokenState::Full(set) => Some(set),
+            _ => None,
+        }
+    }
+
+    /// Replaces the tokens (does not save them to the store).
+    pub(crate) fn set_tokens(&self, tokens: TokenSet) {
+        self.store_loaded.store(true, Ordering::Release);
+        self.replace(TokenState::Full(tokens));
+    }
+
+    pub(crate) fn oauth(&self) -> &OAuth {
+        &self.oauth
+    }
+
+    pub(crate) fn credentials(&self) -> Option<&ClientCredentials> {
+        self.credentials.as_ref()
+    }
+
+    pub(crate) fn store(&self) -> Option<&Arc<dyn TokenStore>> {
+        self.store.as_ref()
+    }
+
+    /// Whether a refresh is possible at all: credentials and a refresh token are known.
+    pub(crate) fn can_refresh(&self) -> bool {
+        self.credentials.is_some() && matches!(self.snapshot(), TokenState::Full(_))
+    }
+
+    /// The token for the next request, refreshed first when it expires within the margin.
+    pub(crate) async fn bearer(&self) -> Result<Option<Secret>, Error> {
+        if !self.store_loaded.load(Ordering::Acquire) {
+            self.load_from_store().await?;
+        }
+        match self.snapshot() {
+            TokenState::None => Ok(None),
+            TokenState::AccessOnly(token) => Ok(Some(token)),
+            TokenState::Full(set) => {
+                if self.credentials.is_some() && set.is_expired_within(self.margin, Utc::now()) {
+                    self.refresh(Some(&set.access_token)).await.map(Some)
+                } else {
+                    Ok(Some(set.access_token))
+                }
+            }
+        }
+    }
+
+    async fn load_from_store(&self) -> Result<(), Error> {
+        let _gate = self.refresh_gate.lock().await;
+        if self.store_loaded.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if let Some(store) = &self.store {
+            if let Some(tokens) = store.load().await? {
+                self.replace(TokenState::Full(tokens));
+            }
+        }
+        self.store_loaded.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// After Strava rejected `used` (401 invalid/expired token): refresh, unless another
+    /// request already did.
+    pub(crate) async fn refresh_after_rejection(&self, used: Option<&Secret>) -> Result<Secret, Error> {
+        self.refresh(used).await
+    }
+
+    /// Refreshes the token set whose access token is `stale`. Single-flight: callers wait
+    /// on one gate, and those who find a token other than `stale` when they get through
+    /// use it instead of refreshing again. The new set is saved to the store before it is
+    /// used; on any failure the old tokens stay in place.
+    pub(crate) async fn refresh(&self, stale: Option<&Secret>) -> Result<Secret, Error> {
+        let _gate = self.refresh_gate.lock().await;
+        let TokenState::Full(current) = self.snapshot() else {
+            return Err(Error::new(
+                ErrorKind::TokenRefresh,
+                "no refresh token is known, so the access token cannot be refreshed",
+            ));
+        };
+        if stale.is_some_and(|s| *s != current.access_token)
+            && !current.is_expired_within(self.margin, Utc::now())
+        {
+            return Ok(current.access_token);
+        }
+        let Some(credentials) = &self.credentials else {
+            return Err(Error::new(
+                ErrorKind::TokenRefresh,
+                "client id and secret are needed to refresh the access token",
+            ));
+        };
+        let fresh = self.oauth.refresh_token_set(credentials, &current).await?;
+        if let Some(store) = &self.store {
+            store.save(&fresh).await?;
+        }
+        let token = fresh.access_token.clone();
+        self.replace(TokenState::Full(fresh));
+        tracing::debug!("access token refreshed");
+        Ok(token)
+    }
+}
