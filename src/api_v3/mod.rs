@@ -4,7 +4,7 @@
 //! to expire), the `Authorization: Bearer` header, a slot from the rate limiter, the send,
 //! the `X-RateLimit-*` headers recorded, bounded retries of transient failures, one
 //! refresh-and-retry after a 401 for an invalid or expired token, and finally every non-2xx
-//! answer turned into a typed [`Error`](crate::Error).
+//! answer turned into a typed [`crate::Error`].
 //!
 //! The generated client ([`crate::generated::Client`]) reaches this pipeline through
 //! progenitor's `ClientHooks`; handwritten calls (uploads, webhooks, anything the OpenAPI
