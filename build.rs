@@ -174,12 +174,8 @@ fn read_spec(path: &Path) -> Result<OpenAPI, String> {
             ));
         }
     }
-    serde_json::from_value(value).map_err(|e| {
-        format!(
-            "{}: not a valid OpenAPI 3.0 document: {e}",
-            path.display()
-        )
-    })
+    serde_json::from_value(value)
+        .map_err(|e| format!("{}: not a valid OpenAPI 3.0 document: {e}", path.display()))
 }
 
 /// Names of the structs, enums and aliases in the generated `types` module.
@@ -269,7 +265,9 @@ fn exclude_multipart_operations(spec: &mut OpenAPI) -> Vec<(String, String)> {
             });
             if multipart {
                 let op = slot.take().expect("checked above");
-                let id = op.operation_id.unwrap_or_else(|| format!("{method} {path}"));
+                let id = op
+                    .operation_id
+                    .unwrap_or_else(|| format!("{method} {path}"));
                 excluded.push((
                     id,
                     format!("{method} {path} has a multipart/form-data body, which progenitor cannot generate; written by hand"),

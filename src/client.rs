@@ -182,12 +182,21 @@ impl Client {
 
     /// Revokes `token` (access or refresh; revoking either revokes both) with the
     /// client's credentials.
-    pub async fn revoke(&self, token: impl Into<Secret>, hint: Option<TokenTypeHint>) -> Result<()> {
+    pub async fn revoke(
+        &self,
+        token: impl Into<Secret>,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<()> {
         let credentials = self.tokens_manager().credentials().ok_or_else(|| {
             Error::invalid_input("revoke needs client credentials: set them on the builder")
         })?;
         self.oauth()
-            .revoke(credentials.client_id, &credentials.client_secret, token, hint)
+            .revoke(
+                credentials.client_id,
+                &credentials.client_secret,
+                token,
+                hint,
+            )
             .await
     }
 
@@ -335,7 +344,11 @@ impl ClientBuilder {
                 } else {
                     0
                 };
-                self.tokens = Some(TokenSet::new(access.unwrap_or_default(), refresh, expires_at));
+                self.tokens = Some(TokenSet::new(
+                    access.unwrap_or_default(),
+                    refresh,
+                    expires_at,
+                ));
             }
             (Some(access), _) if self.access_token.is_none() => {
                 self.access_token = Some(Secret::new(access));

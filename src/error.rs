@@ -171,8 +171,6 @@ impl Error {
             ErrorKind::Timeout
         } else if err.is_connect() || err.is_request() {
             ErrorKind::Connect
-        } else if err.is_decode() || err.is_body() {
-            ErrorKind::Other
         } else {
             ErrorKind::Other
         };
@@ -460,10 +458,8 @@ impl From<progenitor_client::Error<Fault>> for Error {
                 Self::from_reqwest(e)
             }
             P::InvalidResponsePayload(body, e) => {
-                let mut err = Self::new(
-                    ErrorKind::Decode,
-                    format!("unexpected response body: {e}"),
-                );
+                let mut err =
+                    Self::new(ErrorKind::Decode, format!("unexpected response body: {e}"));
                 err.inner.body_excerpt = Some(excerpt(&body));
                 err
             }

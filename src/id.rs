@@ -4,6 +4,12 @@
 //! shows ids far beyond 64 bits (test fixtures with 30-digit ids), so `Id` holds up to 128
 //! bits exactly instead of losing digits to a float. Every `integer/int64` of the OpenAPI
 //! document is an id and is generated as `Id` (see `build.rs`).
+//!
+//! From JSON text an id must be an integer literal, as Strava sends them: serde_json reads
+//! it digit by digit, so `42.0` or `"42"` is an error rather than a guess. From other
+//! sources (a `serde_json::Value`, other formats) exact integral floats and digit strings
+//! are accepted too. `serde_json::to_value` cannot hold an id beyond `u64` (serde_json's
+//! `Value` has no 128-bit integers); `to_string` and `to_vec` write it exactly.
 
 use std::fmt;
 use std::str::FromStr;

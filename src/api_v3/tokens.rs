@@ -19,7 +19,7 @@ enum TokenState {
     /// A bare access token: sent as is, never refreshed.
     AccessOnly(Secret),
     /// A full token set: refreshed when it nears expiry, if credentials are known.
-    Full(TokenSet),
+    Full(Box<TokenSet>),
 }
 
 /// Holds the tokens and refreshes them single-flight: however many requests find the
@@ -60,7 +60,7 @@ impl TokenManager {
         margin: Duration,
     ) -> Self {
         let state = match (tokens, access_token) {
-            (Some(set), _) => TokenState::Full(set),
+            (Some(set), _) => TokenState::Full(Box::new(set)),
             (None, Some(token)) => TokenState::AccessOnly(token),
             (None, None) => TokenState::None,
         };
@@ -87,7 +87,7 @@ impl TokenManager {
     /// The current token set, if a full one is known.
     pub(crate) fn tokens(&self) -> Option<TokenSet> {
         match self.snapshot() {
-            TokenState::Full(set) => Some(set),
+            TokenState::Full(set) => Some(*set),
             _ => None,
         }
     }
@@ -95,7 +95,7 @@ impl TokenManager {
     /// Replaces the tokens (does not save them to the store).
     pub(crate) fn set_tokens(&self, tokens: TokenSet) {
         self.store_loaded.store(true, Ordering::Release);
-        self.replace(TokenState::Full(tokens));
+        self.replace(TokenState::Full(Box::new(tokens)));
     }
 
     pub(crate) fn oauth(&self) -> &OAuth {
@@ -138,10 +138,10 @@ impl TokenManager {
         if self.store_loaded.load(Ordering::Acquire) {
             return Ok(());
         }
-        if let Some(store) = &self.store {
-            if let Some(tokens) = store.load().await? {
-                self.replace(TokenState::Full(tokens));
-            }
+        if let Some(store) = &self.store
+            && let Some(tokens) = store.load().await?
+        {
+            self.replace(TokenState::Full(Box::new(tokens)));
         }
         self.store_loaded.store(true, Ordering::Release);
         Ok(())
@@ -149,7 +149,10 @@ impl TokenManager {
 
     /// After Strava rejected `used` (401 invalid/expired token): refresh, unless another
     /// request already did.
-    pub(crate) async fn refresh_after_rejection(&self, used: Option<&Secret>) -> Result<Secret, Error> {
+    pub(crate) async fn refresh_after_rejection(
+        &self,
+        used: Option<&Secret>,
+    ) -> Result<Secret, Error> {
         self.refresh(used).await
     }
 
@@ -181,7 +184,7 @@ impl TokenManager {
             store.save(&fresh).await?;
         }
         let token = fresh.access_token.clone();
-        self.replace(TokenState::Full(fresh));
+        self.replace(TokenState::Full(Box::new(fresh)));
         tracing::debug!("access token refreshed");
         Ok(token)
     }

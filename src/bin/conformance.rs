@@ -156,7 +156,8 @@ impl Report {
     }
     fn fail(&mut self, file: &Path, at: &str, why: String) {
         self.checked += 1;
-        self.failures.push(format!("{} [{at}]: {why}", file.display()));
+        self.failures
+            .push(format!("{} [{at}]: {why}", file.display()));
     }
     fn print(&self) {
         let ok = self.checked - self.failures.len();
@@ -212,7 +213,11 @@ fn load_operations(spec: &Path) -> Result<Vec<Operation>, String> {
             out.push(Operation {
                 method: method.to_uppercase(),
                 id: id.to_owned(),
-                segments: path.trim_matches('/').split('/').map(str::to_owned).collect(),
+                segments: path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect(),
                 success,
             });
         }
@@ -232,7 +237,10 @@ fn expected_of(response: &Value) -> Expected {
     let Some(content) = response.get("content").and_then(Value::as_object) else {
         return Expected::Other("no content".into());
     };
-    let Some(schema) = content.get("application/json").and_then(|c| c.get("schema")) else {
+    let Some(schema) = content
+        .get("application/json")
+        .and_then(|c| c.get("schema"))
+    else {
         let types: Vec<&String> = content.keys().collect();
         return Expected::Other(format!("non-JSON content {types:?}"));
     };
@@ -245,7 +253,10 @@ fn expected_of(response: &Value) -> Expected {
     if schema.get("type").and_then(Value::as_str) == Some("array")
         && let Some(name) = schema.get("items").and_then(ref_name)
     {
-        return Expected::Json { schema: name, list: true };
+        return Expected::Json {
+            schema: name,
+            list: true,
+        };
     }
     Expected::Other("an inline JSON schema".into())
 }
@@ -321,7 +332,11 @@ fn check_interaction(
                 match check_json(schema, *list, &bytes) {
                     Some(Ok(())) => report.pass(),
                     Some(Err(e)) => {
-                        let what = if *list { format!("[{schema}]") } else { schema.clone() };
+                        let what = if *list {
+                            format!("[{schema}]")
+                        } else {
+                            schema.clone()
+                        };
                         report.fail(file, &at, format!("does not deserialize as {what} {e}"))
                     }
                     None => report.fail(file, &at, format!("no generated type for {schema}")),
@@ -330,14 +345,17 @@ fn check_interaction(
             (Some(Expected::Other(what)), Body::Text(_)) if what.starts_with("non-JSON") => {
                 report.pass()
             }
-            (Some(Expected::Other(what)), Body::Json) if what.starts_with("an inline") =>
-            {
+            (Some(Expected::Other(what)), Body::Json) if what.starts_with("an inline") => {
                 report.pass()
             }
             (Some(Expected::Json { .. }), _) => {
                 report.fail(file, &at, "a JSON response was expected".into())
             }
-            _ => report.fail(file, &at, "the response shape is not the declared one".into()),
+            _ => report.fail(
+                file,
+                &at,
+                "the response shape is not the declared one".into(),
+            ),
         }
         return;
     }
@@ -387,7 +405,11 @@ fn check_bare_body(file: &Path, bytes: &[u8], report: &mut Report) {
     };
     match check_json(schema, list, bytes) {
         Some(Ok(())) => report.pass(),
-        Some(Err(e)) => report.fail(file, "body", format!("does not deserialize as {schema} {e}")),
+        Some(Err(e)) => report.fail(
+            file,
+            "body",
+            format!("does not deserialize as {schema} {e}"),
+        ),
         None => report.fail(file, "body", format!("no generated type for {schema}")),
     }
 }

@@ -24,5 +24,8 @@ pub fn builder(server: &MockServer) -> ClientBuilder {
 
 /// A client with a bare access token.
 pub fn client(server: &MockServer, token: &str) -> Client {
-    builder(server).access_token(token).build().expect("valid test client")
+    builder(server)
+        .access_token(token)
+        .build()
+        .expect("valid test client")
 }
