@@ -17,9 +17,16 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StringType, Type};
+use openapiv3::OpenAPI;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+
+#[path = "build/rules.rs"]
+mod rules;
+use rules::{
+    OpenEnum, check_no_inline_enums, collect_open_enums, collect_replacements,
+    exclude_multipart_operations, read_spec,
+};
 
 /// The document the crate is generated from, relative to the crate root.
 const SPEC_PATH: &str = "openapi/strava.json";
@@ -38,6 +45,7 @@ const TYPES_PATH: &str = "crate::generated::types";
 fn main() {
     println!("cargo::rerun-if-changed=openapi");
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=build");
     if let Err(message) = run() {
         // `cargo::error` fails the build and shows the message as is.
         for line in message.lines() {
@@ -160,24 +168,6 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn read_spec(path: &Path) -> Result<OpenAPI, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read the API description: {e}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
-    match value.get("openapi").and_then(|v| v.as_str()) {
-        Some(v) if v.starts_with("3.0.") => {}
-        other => {
-            return Err(format!(
-                "{}: expected an OpenAPI 3.0.x document, found `openapi: {other:?}`",
-                path.display()
-            ));
-        }
-    }
-    serde_json::from_value(value)
-        .map_err(|e| format!("{}: not a valid OpenAPI 3.0 document: {e}", path.display()))
-}
-
 /// Names of the structs, enums and aliases in the generated `types` module.
 fn types_mod_names(file: &syn::File) -> Vec<String> {
     let mut out = Vec::new();
@@ -204,152 +194,6 @@ fn is_type_item(item: &syn::Item) -> bool {
         item,
         syn::Item::Struct(_) | syn::Item::Enum(_) | syn::Item::Type(_)
     )
-}
-
-/// Every enum must be a named component schema, so it becomes one open enum type that all
-/// its users share (an inline enum would be copied into every struct that uses it, closed).
-fn check_no_inline_enums(spec: &OpenAPI) -> Result<(), String> {
-    let value = serde_json::to_value(spec).map_err(|e| e.to_string())?;
-    let mut found = Vec::new();
-    find_inline_enums(&value, String::new(), 0, &mut found);
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "inline enums are not allowed; move each to a named schema under components/schemas and $ref it: {}",
-            found.join(", ")
-        ))
-    }
-}
-
-fn find_inline_enums(v: &serde_json::Value, at: String, depth: usize, found: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            // components/schemas/<Name> itself may be an enum: depth 3 from the root.
-            let top_level_schema = at.starts_with("/components/schemas/") && depth == 3;
-            if map.contains_key("enum") && !top_level_schema {
-                found.push(at.clone());
-            }
-            for (k, child) in map {
-                find_inline_enums(child, format!("{at}/{k}"), depth + 1, found);
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                find_inline_enums(child, format!("{at}/{i}"), depth + 1, found);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Removes operations with a `multipart/form-data` request body (progenitor 0.15 rejects
-/// them) and returns their ids with the reason.
-fn exclude_multipart_operations(spec: &mut OpenAPI) -> Vec<(String, String)> {
-    let mut excluded = Vec::new();
-    for (path, item) in spec.paths.paths.iter_mut() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        let slots = [
-            ("GET", &mut item.get),
-            ("PUT", &mut item.put),
-            ("POST", &mut item.post),
-            ("DELETE", &mut item.delete),
-            ("PATCH", &mut item.patch),
-        ];
-        for (method, slot) in slots {
-            let multipart = slot.as_ref().is_some_and(|op| {
-                matches!(&op.request_body, Some(ReferenceOr::Item(body))
-                    if body.content.keys().any(|ct| ct.starts_with("multipart/")))
-            });
-            if multipart {
-                let op = slot.take().expect("checked above");
-                let id = op
-                    .operation_id
-                    .unwrap_or_else(|| format!("{method} {path}"));
-                excluded.push((
-                    id,
-                    format!("{method} {path} has a multipart/form-data body, which progenitor cannot generate; written by hand"),
-                ));
-            }
-        }
-    }
-    excluded
-}
-
-/// A named string enum, generated as an open enum.
-struct OpenEnum {
-    name: String,
-    doc: String,
-    /// (wire value, Rust variant name)
-    variants: Vec<(String, String)>,
-}
-
-fn collect_open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
-    let mut out = Vec::new();
-    let Some(components) = &spec.components else {
-        return Ok(out);
-    };
-    for (name, schema) in &components.schemas {
-        let ReferenceOr::Item(Schema {
-            schema_kind: SchemaKind::Type(Type::String(StringType { enumeration, .. })),
-            schema_data,
-        }) = schema
-        else {
-            continue;
-        };
-        if enumeration.is_empty() {
-            continue;
-        }
-        let values: Vec<String> = enumeration.iter().flatten().cloned().collect();
-        let names: Vec<String> = match schema_data.extensions.get("x-enum-varnames") {
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| format!("{name}: x-enum-varnames must be a list of names: {e}"))?,
-            None => values.iter().map(|v| variant_name(v)).collect(),
-        };
-        if names.len() != values.len() {
-            return Err(format!(
-                "{name}: x-enum-varnames has {} names for {} values",
-                names.len(),
-                values.len()
-            ));
-        }
-        let unique: BTreeSet<&String> = names.iter().collect();
-        if unique.len() != names.len() || unique.contains(&"Unknown".to_string()) {
-            return Err(format!(
-                "{name}: enum values give clashing Rust variant names {names:?}; set x-enum-varnames"
-            ));
-        }
-        out.push(OpenEnum {
-            name: name.clone(),
-            doc: schema_data.description.clone().unwrap_or_default(),
-            variants: values.into_iter().zip(names).collect(),
-        });
-    }
-    Ok(out)
-}
-
-/// `x-stravalib-replace: "crate::path::Type"` on a component schema swaps the generated type
-/// for a handwritten one (csv query parameters, which progenitor would send exploded).
-fn collect_replacements(spec: &OpenAPI) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let Some(components) = &spec.components else {
-        return Ok(out);
-    };
-    for (name, schema) in &components.schemas {
-        let ReferenceOr::Item(schema) = schema else {
-            continue;
-        };
-        if let Some(v) = schema.schema_data.extensions.get("x-stravalib-replace") {
-            let path = v
-                .as_str()
-                .filter(|p| p.starts_with("crate::"))
-                .ok_or_else(|| format!("{name}: x-stravalib-replace must be a `crate::` path"))?;
-            out.push((name.clone(), path.to_string()));
-        }
-    }
-    Ok(out)
 }
 
 /// A lookup from component schema name to its generated type, so tools (the conformance
@@ -391,28 +235,6 @@ fn registry_tokens(spec: &OpenAPI, replaced: &BTreeSet<&str>, generated: &[Strin
             }
         }
     }
-}
-
-/// `velocity_smooth` -> `VelocitySmooth`, `fit.gz` -> `FitGz`, `4` -> `X4`.
-fn variant_name(value: &str) -> String {
-    let mut out = String::new();
-    let mut upper = true;
-    for c in value.chars() {
-        if c.is_ascii_alphanumeric() {
-            if upper {
-                out.extend(c.to_uppercase());
-            } else {
-                out.push(c);
-            }
-            upper = false;
-        } else {
-            upper = true;
-        }
-    }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'X');
-    }
-    out
 }
 
 fn open_enum_tokens(e: &OpenEnum) -> TokenStream {
