@@ -22,7 +22,6 @@ fn expired_tokens() -> TokenSet {
     TokenSet::new(TOKEN, REFRESH, chrono::Utc::now().timestamp() - 60)
 }
 
-
 async fn mock_refresh(server: &MockServer) -> httpmock::Mock<'_> {
     let expires = chrono::Utc::now().timestamp() + 6 * 3600;
     server
@@ -94,4 +93,3 @@ async fn no_secret_in_logs_debug_or_errors() {
         );
     }
 }
-
