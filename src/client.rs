@@ -10,8 +10,7 @@ use url::Url;
 
 use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, Pipeline, RetryPolicy, Shared, TokenManager};
 use crate::auth::{
-    ApprovalPrompt, AuthorizationRequest, ClientCredentials, OAuth, Scope, Secret, TokenSet,
-    TokenStore, TokenTypeHint,
+    ApprovalPrompt, ClientCredentials, OAuth, Scope, Secret, TokenSet, TokenStore, TokenTypeHint,
 };
 use crate::error::{Error, Result};
 use crate::generated::Client as GeneratedClient;
@@ -86,23 +85,15 @@ impl Client {
         self.api.rate_limit()
     }
 
-    fn tokens_manager(&self) -> &TokenManager {
-        &self.api.pipeline().shared().tokens
-    }
-
     /// The current token set, when the client holds one (refreshes rotate it: persist it
-    /// with a [`TokenStore`]).
+    /// with a [`TokenStore`](crate::auth::TokenStore)).
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.tokens_manager().tokens()
+        self.api.tokens()
     }
 
     /// Replaces the client's tokens (all clones see the change).
     pub fn set_tokens(&self, tokens: TokenSet) {
-        self.tokens_manager().set_tokens(tokens);
-    }
-
-    fn oauth(&self) -> &OAuth {
-        self.tokens_manager().oauth()
+        self.api.set_tokens(tokens);
     }
 
     /// The URL to send the athlete to for authorization (see [`crate::auth`]).
@@ -128,32 +119,21 @@ impl Client {
         scopes: &[Scope],
         state: Option<&str>,
     ) -> Result<Url> {
-        let mut request = AuthorizationRequest::new(client_id, redirect_uri)
-            .approval_prompt(approval_prompt)
-            .oauth_base(self.oauth().base_url().as_str());
-        if !scopes.is_empty() {
-            request = request.scopes(scopes.iter().copied());
-        }
-        if let Some(state) = state {
-            request = request.state(state);
-        }
-        request.url()
+        self.api
+            .authorization_url(client_id, redirect_uri, approval_prompt, scopes, state)
     }
 
     /// Exchanges the code from the redirect for tokens, keeps them in this client (and
-    /// its token store) and returns them.
+    /// its token store) and returns them. See [`ApiV3::exchange_code_for_token`].
     pub async fn exchange_code_for_token(
         &self,
         client_id: u64,
         client_secret: impl Into<Secret>,
         code: impl Into<Secret>,
     ) -> Result<TokenSet> {
-        let tokens = self
-            .oauth()
+        self.api
             .exchange_code_for_token(client_id, client_secret, code)
-            .await?;
-        self.adopt(&tokens).await?;
-        Ok(tokens)
+            .await
     }
 
     /// Gets a new token set with a refresh token, keeps it in this client (and its token
@@ -164,20 +144,9 @@ impl Client {
         client_secret: impl Into<Secret>,
         refresh_token: impl Into<Secret>,
     ) -> Result<TokenSet> {
-        let tokens = self
-            .oauth()
+        self.api
             .refresh_access_token(client_id, client_secret, refresh_token)
-            .await?;
-        self.adopt(&tokens).await?;
-        Ok(tokens)
-    }
-
-    async fn adopt(&self, tokens: &TokenSet) -> Result<()> {
-        if let Some(store) = self.tokens_manager().store() {
-            store.save(tokens).await?;
-        }
-        self.set_tokens(tokens.clone());
-        Ok(())
+            .await
     }
 
     /// Revokes `token` (access or refresh; revoking either revokes both) with the
@@ -187,29 +156,14 @@ impl Client {
         token: impl Into<Secret>,
         hint: Option<TokenTypeHint>,
     ) -> Result<()> {
-        let credentials = self.tokens_manager().credentials().ok_or_else(|| {
-            Error::invalid_input("revoke needs client credentials: set them on the builder")
-        })?;
-        self.oauth()
-            .revoke(
-                credentials.client_id,
-                &credentials.client_secret,
-                token,
-                hint,
-            )
-            .await
+        self.api.revoke(token, hint).await
     }
 
     /// Deauthorizes the app for the athlete of the current access token.
     #[deprecated(note = "Strava retires /oauth/deauthorize on 2027-06-01; use `revoke`")]
     pub async fn deauthorize(&self) -> Result<()> {
-        let token = self
-            .tokens_manager()
-            .bearer()
-            .await?
-            .ok_or_else(|| Error::invalid_input("deauthorize needs an access token"))?;
         #[allow(deprecated)]
-        self.oauth().deauthorize(token).await
+        self.api.deauthorize().await
     }
 
     /// The authenticated athlete.

@@ -452,7 +452,10 @@ impl From<progenitor_client::Error<Fault>> for Error {
                 Self::from_normalized(status, &headers, Some(value.into_inner()))
             }
             P::UnexpectedResponse(response) => {
-                Self::from_normalized(response.status(), response.headers(), None)
+                let fault =
+                    crate::api_v3::decode_header(response.headers(), crate::api_v3::FAULT_HEADER)
+                        .and_then(|text| serde_json::from_str::<Fault>(&text).ok());
+                Self::from_normalized(response.status(), response.headers(), fault)
             }
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
                 Self::from_reqwest(e)

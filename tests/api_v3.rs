@@ -471,3 +471,158 @@ async fn generic_requests_resolve_paths_and_can_return_raw_responses() {
     assert_eq!(raw.status().as_u16(), 404);
     assert_eq!(mock.calls_async().await, 2);
 }
+
+#[tokio::test]
+async fn each_status_maps_to_its_kind() {
+    let cases = [
+        (400, ErrorKind::ClientFault),
+        (401, ErrorKind::Unauthorized),
+        (403, ErrorKind::Forbidden),
+        (404, ErrorKind::NotFound),
+        (409, ErrorKind::ClientFault),
+        (422, ErrorKind::ClientFault),
+        (429, ErrorKind::RateLimited),
+        (500, ErrorKind::ServerFault),
+        (503, ErrorKind::ServerFault),
+    ];
+    for (status, kind) in cases {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(move |when, then| {
+                when.method(GET).path("/api/v3/athlete");
+                then.status(status)
+                    .json_body(json!({"message": format!("status {status}"),
+                    "errors": [{"resource": "Athlete", "field": "id", "code": "invalid"}]}));
+            })
+            .await;
+        let client = support::builder(&server)
+            .access_token(TOKEN)
+            .retry(RetryPolicy::none())
+            .rate_limit(stravalib::rate_limit::RateLimitPolicy::RaiseOnLimit)
+            .build()
+            .unwrap();
+        let err = client.get_athlete().await.expect_err("error status");
+        assert_eq!(err.kind(), kind, "status {status}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(err.message(), format!("status {status}"));
+        assert_eq!(err.errors().len(), 1);
+        assert_eq!(err.is_client_error(), status < 500);
+    }
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v3/athlete");
+            then.status(200)
+                .delay(Duration::from_millis(500))
+                .json_body(json!({"id": 1}));
+        })
+        .await;
+    let client = support::builder(&server)
+        .access_token(TOKEN)
+        .timeout(Duration::from_millis(50))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .initial_backoff(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    let err = client.get_athlete().await.expect_err("timeout");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(
+        mock.calls_async().await,
+        2,
+        "an idempotent GET is retried after a timeout"
+    );
+}
+
+#[tokio::test]
+async fn exchanged_tokens_are_used_by_later_requests() {
+    let server = MockServer::start_async().await;
+    let expires = chrono::Utc::now().timestamp() + 6 * 3600;
+    let exchange = server
+        .mock_async(move |when, then| {
+            when.method(POST)
+                .path("/oauth/token")
+                .form_urlencoded_tuple("grant_type", "authorization_code")
+                .form_urlencoded_tuple("code", "one-time-code-123")
+                .form_urlencoded_tuple("client_id", "4242")
+                .form_urlencoded_tuple("client_secret", SECRET);
+            then.status(200).json_body(json!({
+                "token_type": "Bearer", "access_token": NEW_TOKEN, "refresh_token": NEW_REFRESH,
+                "expires_at": expires, "expires_in": 21600,
+                "athlete": {"id": 77, "firstname": "Ada"}
+            }));
+        })
+        .await;
+    let athlete = mock_athlete_for(&server, NEW_TOKEN).await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let client = support::builder(&server)
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let tokens = client
+        .api()
+        .exchange_code_for_token(4242, SECRET, "one-time-code-123")
+        .await
+        .expect("tokens");
+    assert_eq!(tokens.athlete.as_ref().and_then(|a| a.id), Some(77));
+    assert_eq!(tokens.expires_at, expires);
+    client.get_athlete().await.expect("uses the new token");
+    exchange.assert_async().await;
+    athlete.assert_async().await;
+    assert_eq!(
+        store.load().await.unwrap().unwrap().access_token.expose(),
+        NEW_TOKEN
+    );
+}
+
+#[tokio::test]
+async fn client_and_api_build_the_same_authorization_url() {
+    use stravalib::auth::{ApprovalPrompt, Scope};
+    let client = Client::new();
+    let args = (1234, "http://localhost:8080/cb", ApprovalPrompt::Force);
+    let from_client = client
+        .authorization_url(
+            args.0,
+            args.1,
+            args.2,
+            &[Scope::ActivityReadAll],
+            Some("s1"),
+        )
+        .unwrap();
+    let from_api = client
+        .api()
+        .authorization_url(
+            args.0,
+            args.1,
+            args.2,
+            &[Scope::ActivityReadAll],
+            Some("s1"),
+        )
+        .unwrap();
+    assert_eq!(from_client, from_api);
+    assert_eq!(
+        from_client.as_str(),
+        "https://www.strava.com/oauth/authorize?client_id=1234&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcb&response_type=code&approval_prompt=force&scope=activity%3Aread_all&state=s1"
+    );
+    let bad = client.authorization_url(1, "ftp://example.org/cb", ApprovalPrompt::Auto, &[], None);
+    assert!(bad.unwrap_err().is_invalid_input());
+}
+
+#[tokio::test]
+async fn builder_rejects_a_bad_base_url() {
+    let err = Client::builder().base_url("not a url").build().unwrap_err();
+    assert!(err.is_invalid_input());
+    assert!(err.to_string().contains("not a url"), "{err}");
+    let err = Client::builder()
+        .base_url("ftp://example.org")
+        .build()
+        .unwrap_err();
+    assert!(err.is_invalid_input());
+}

@@ -11,6 +11,7 @@
 //! document lacks) use [`ApiV3::request`]. Both share one [`Pipeline`], so a clone of a
 //! client shares its tokens, rate limiter and connection pool.
 
+mod oauth;
 mod retry;
 mod tokens;
 
@@ -48,6 +49,9 @@ pub(crate) const LOCAL_ERROR_HEADER: &str = "x-stravalib-local-error";
 pub(crate) const MESSAGE_HEADER: &str = "x-stravalib-message";
 pub(crate) const EXCERPT_HEADER: &str = "x-stravalib-body-excerpt";
 pub(crate) const RETRY_AT_HEADER: &str = "x-stravalib-retry-at";
+pub(crate) const FAULT_HEADER: &str = "x-stravalib-fault";
+/// Largest fault body carried in [`FAULT_HEADER`]; Strava's are a few hundred bytes.
+const FAULT_HEADER_LIMIT: usize = 4096;
 
 /// Shared state of the pipeline. Cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -303,6 +307,14 @@ fn normalized_error_response(
 ) -> reqwest::Response {
     let is_fault = serde_json::from_slice::<Fault>(&body).is_ok();
     let body = if is_fault {
+        // The generated code hands a 5xx back unread (`UnexpectedResponse`): carry the
+        // fault in a header so the conversion to `Error` needs no async body read.
+        if !status.is_client_error() && body.len() <= FAULT_HEADER_LIMIT {
+            headers.insert(
+                HeaderName::from_static(FAULT_HEADER),
+                encode_header(&String::from_utf8_lossy(&body)),
+            );
+        }
         body
     } else {
         if !body.is_empty() {
