@@ -96,8 +96,16 @@ pub mod client;
 pub mod error;
 pub mod generated;
 pub mod id;
+pub mod paging;
 pub mod params;
+pub mod polyline;
 pub mod rate_limit;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod time;
+pub mod units;
+pub mod upload;
+pub mod webhooks;
 
 pub use api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, UPCOMING_BASE_URL};
 pub use client::{Client, ClientBuilder};
