@@ -93,6 +93,7 @@
 pub mod api_v3;
 pub mod auth;
 pub mod client;
+pub mod endpoints;
 pub mod error;
 pub mod generated;
 pub mod id;
@@ -109,6 +110,7 @@ pub mod webhooks;
 
 pub use api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, UPCOMING_BASE_URL};
 pub use client::{Client, ClientBuilder};
+pub use endpoints::ListRequest;
 pub use error::{Error, ErrorKind, Result};
 pub use generated::types;
 pub use id::Id;
