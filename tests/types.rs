@@ -335,9 +335,12 @@ fn detailed_activity_round_trip_keeps_values_and_enum_text() {
     assert!(text.contains("\"id\":16204873519"), "ids are JSON integers");
     assert!(text.contains("\"distance\":12345.678901"), "{text}");
     assert!(
-        !text.contains("suffer_score"),
+        !text.contains("similar_activities"),
         "unknown fields are not kept"
     );
+    // Described in openapi/ although Strava's description omits it: kept.
+    assert_eq!(a.suffer_score, Some(38.0));
+    assert!(text.contains("\"suffer_score\":38.0"), "{text}");
     // Absent and null fields are skipped on output.
     assert!(!text.contains("\"description\""), "{text}");
     assert!(!text.contains("null"), "{text}");
@@ -1064,7 +1067,7 @@ fn detailed_activity_json_schema() {
         assert!(properties.contains_key(key), "schema lacks {key}");
     }
     // Keys the type does not know are not in the schema either.
-    assert!(!properties.contains_key("suffer_score"));
+    assert!(properties.contains_key("suffer_score"));
     assert!(!properties.contains_key("similar_activities"));
 }
 

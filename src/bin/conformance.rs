@@ -58,6 +58,96 @@ enum Expected {
     Other(String),
 }
 
+/// The document's component schemas, to find recorded fields it does not describe.
+struct Schemas(serde_json::Map<String, Value>);
+
+impl Schemas {
+    /// Property schemas of `name`, with `allOf` parts and their references merged.
+    fn properties(&self, name: &str, depth: usize) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        let Some(schema) = self.0.get(name) else {
+            return out;
+        };
+        let parts = std::iter::once(schema).chain(
+            schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for part in parts {
+            if let Some(target) = ref_name(part).filter(|_| depth < 8) {
+                out.extend(self.properties(&target, depth + 1));
+            }
+            if let Some(props) = part.get("properties").and_then(Value::as_object) {
+                out.extend(props.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        out
+    }
+
+    /// The schema a property refers to, and whether it is a list of it.
+    fn target(property: &Value) -> Option<(String, bool)> {
+        if let Some(name) = ref_name(property) {
+            return Some((name, false));
+        }
+        if let Some(name) = property
+            .get("allOf")
+            .and_then(|a| a.get(0))
+            .and_then(ref_name)
+        {
+            return Some((name, false));
+        }
+        if property.get("type").and_then(Value::as_str) == Some("array") {
+            return property.get("items").and_then(ref_name).map(|n| (n, true));
+        }
+        None
+    }
+
+    /// Counts, per `Schema.field`, the fields of `body` that `schema` does not describe.
+    fn undescribed(
+        &self,
+        body: &Value,
+        schema: &str,
+        list: bool,
+        depth: usize,
+        out: &mut std::collections::BTreeMap<String, usize>,
+    ) {
+        if depth > 16 {
+            return;
+        }
+        if list {
+            for item in body.as_array().into_iter().flatten() {
+                self.undescribed(item, schema, false, depth + 1, out);
+            }
+            return;
+        }
+        let Some(object) = body.as_object() else {
+            // A named array schema (`LatLng`, `ZoneRanges`...): look inside its items.
+            if let Some(items) = self
+                .0
+                .get(schema)
+                .and_then(|s| s.get("items"))
+                .and_then(ref_name)
+            {
+                self.undescribed(body, &items, true, depth + 1, out);
+            }
+            return;
+        };
+        let props = self.properties(schema, 0);
+        for (key, value) in object {
+            match props.iter().find(|(k, _)| k == key) {
+                None => *out.entry(format!("{schema}.{key}")).or_default() += 1,
+                Some((_, property)) => {
+                    if let Some((target, list)) = Self::target(property) {
+                        self.undescribed(value, &target, list, depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
 struct Operation {
     method: String,
     id: String,
@@ -83,8 +173,8 @@ fn main() -> ExitCode {
     let Some(dir) = dir else {
         return usage("missing the recordings directory");
     };
-    let operations = match load_operations(&spec) {
-        Ok(ops) => ops,
+    let (operations, schemas) = match load_operations(&spec) {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("conformance: {}: {e}", spec.display());
             return ExitCode::from(2);
@@ -121,7 +211,7 @@ fn main() -> ExitCode {
         match recording.interactions {
             Some(list) => {
                 for (i, interaction) in list.iter().enumerate() {
-                    check_interaction(&operations, file, i, interaction, &mut report);
+                    check_interaction(&operations, &schemas, file, i, interaction, &mut report);
                 }
             }
             None => check_bare_body(file, text.as_bytes(), &mut report),
@@ -145,6 +235,8 @@ fn usage(problem: &str) -> ExitCode {
 
 #[derive(Default)]
 struct Report {
+    /// `Schema.field` -> how many recorded bodies carry a field the document lacks.
+    undescribed: std::collections::BTreeMap<String, usize>,
     checked: usize,
     skipped: Vec<String>,
     failures: Vec<String>,
@@ -164,6 +256,15 @@ impl Report {
         println!("{ok} of {} interactions conform", self.checked);
         for f in &self.failures {
             println!("  FAIL {f}");
+        }
+        if !self.undescribed.is_empty() {
+            println!(
+                "{} recorded fields are not described in the document (typed clients drop them):",
+                self.undescribed.len()
+            );
+            for (field, count) in &self.undescribed {
+                println!("  undescribed {field} ({count}x)");
+            }
         }
         if !self.skipped.is_empty() {
             println!(
@@ -189,7 +290,7 @@ fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()>
     Ok(())
 }
 
-fn load_operations(spec: &Path) -> Result<Vec<Operation>, String> {
+fn load_operations(spec: &Path) -> Result<(Vec<Operation>, Schemas), String> {
     let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let paths = doc
@@ -222,7 +323,12 @@ fn load_operations(spec: &Path) -> Result<Vec<Operation>, String> {
             });
         }
     }
-    Ok(out)
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    Ok((out, Schemas(schemas)))
 }
 
 fn ref_name(v: &Value) -> Option<String> {
@@ -305,6 +411,7 @@ fn find_operation<'a>(ops: &'a [Operation], method: &str, path: &str) -> Option<
 
 fn check_interaction(
     ops: &[Operation],
+    schemas: &Schemas,
     file: &Path,
     index: usize,
     interaction: &Interaction<'_>,
@@ -330,7 +437,12 @@ fn check_interaction(
         match (&op.success, &body) {
             (Some(Expected::Json { schema, list }), Body::Json) => {
                 match check_json(schema, *list, &bytes) {
-                    Some(Ok(())) => report.pass(),
+                    Some(Ok(())) => {
+                        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+                            schemas.undescribed(&value, schema, *list, 0, &mut report.undescribed);
+                        }
+                        report.pass()
+                    }
                     Some(Err(e)) => {
                         let what = if *list {
                             format!("[{schema}]")
