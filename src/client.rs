@@ -86,7 +86,7 @@ impl Client {
     }
 
     /// The current token set, when the client holds one (refreshes rotate it: persist it
-    /// with a [`TokenStore`](crate::auth::TokenStore)).
+    /// with a [`crate::auth::TokenStore`]).
     pub fn tokens(&self) -> Option<TokenSet> {
         self.api.tokens()
     }
