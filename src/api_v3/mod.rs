@@ -121,23 +121,20 @@ impl Pipeline {
             }
 
             let mut attempt = 0u32;
+            // A streaming body (multipart uploads) cannot be sent twice: such a request
+            // gets one attempt, and its answer is returned whatever it is.
+            let mut replayable = true;
             let mut waited_for_429 = false;
             let mut refreshed_after_401 = false;
             loop {
                 attempt += 1;
                 let to_send = match request.try_clone() {
                     Some(copy) => copy,
-                    // A streaming body cannot be sent twice: this is the only attempt.
                     None => {
-                        let last = std::mem::replace(
-                            &mut request,
-                            reqwest::Request::new(
-                                method.clone(),
-                                "http://127.0.0.1/".parse().expect("static URL"),
-                            ),
-                        );
-                        attempt = shared.retry.attempts().max(attempt);
-                        last
+                        replayable = false;
+                        let placeholder =
+                            reqwest::Request::new(method.clone(), request.url().clone());
+                        std::mem::replace(&mut request, placeholder)
                     }
                 };
                 let permit = match shared.limiter.acquire(&method).await {
@@ -157,7 +154,8 @@ impl Pipeline {
                         let retryable = e.is_connect()
                             || (e.is_timeout() && shared.retry.is_idempotent(&method));
                         let wait = shared.retry.backoff(attempt);
-                        if retryable && shared.retry.may_retry(attempt, elapsed, wait) {
+                        if replayable && retryable && shared.retry.may_retry(attempt, elapsed, wait)
+                        {
                             tracing::debug!(
                                 attempt,
                                 wait_ms = wait.as_millis() as u64,
@@ -174,6 +172,7 @@ impl Pipeline {
                 shared.limiter.record(permit, status, response.headers());
 
                 if status == StatusCode::TOO_MANY_REQUESTS
+                    && replayable
                     && !waited_for_429
                     && let Some(wait) = shared.limiter.on_rate_limited(response.headers())
                 {
@@ -185,7 +184,10 @@ impl Pipeline {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                if matches!(status.as_u16(), 502..=504) && shared.retry.is_idempotent(&method) {
+                if replayable
+                    && matches!(status.as_u16(), 502..=504)
+                    && shared.retry.is_idempotent(&method)
+                {
                     let wait = shared.retry.backoff(attempt);
                     if shared.retry.may_retry(attempt, elapsed, wait) {
                         tracing::debug!(
@@ -207,6 +209,7 @@ impl Pipeline {
                 let version = response.version();
                 let body = response.bytes().await?;
                 if status == StatusCode::UNAUTHORIZED
+                    && replayable
                     && !refreshed_after_401
                     && shared.tokens.can_refresh()
                     && Error::from_response(status, &headers, &body).is_token_invalid()
