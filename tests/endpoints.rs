@@ -718,3 +718,43 @@ async fn retired_club_endpoints_answer_with_stravas_error() {
     assert!(err.is_not_found());
     assert_eq!(err.errors()[0].field.as_deref(), Some("path"));
 }
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn retired_club_lists_still_page_when_served() {
+    let server = MockServer::start_async().await;
+    let admins = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v3/clubs/12/admins")
+                .query_param("page", "1")
+                .query_param("per_page", "200");
+            then.status(200)
+                .json_body(json!([{"firstname": "Ada", "lastname": "L."}]));
+        })
+        .await;
+    let activities = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v3/clubs/12/activities")
+                .query_param("page", "1")
+                .query_param("per_page", "30");
+            then.status(200).json_body(
+                json!([{"name": "Club ride", "distance": 40000.5, "sport_type": "Ride"}]),
+            );
+        })
+        .await;
+    let c = client(&server);
+    let a: Vec<_> = c
+        .get_club_admins(12u32)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(a[0].firstname.as_deref(), Some("Ada"));
+    let acts = c.get_club_activities(12u32).send().await.unwrap();
+    assert_eq!(acts[0].distance, Some(40000.5));
+    assert_eq!(acts[0].sport_type, Some(SportType::Ride));
+    admins.assert_async().await;
+    activities.assert_async().await;
+}
