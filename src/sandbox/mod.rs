@@ -1,1 +1,579 @@
-//! (being written)
+//! An embedded, offline Strava for quick starts and tests (feature `sandbox`).
+//!
+//! [`Sandbox::start`] runs an HTTP server on `127.0.0.1` (a random port) that speaks the
+//! Strava API v3 and Strava's OAuth for every operation in the crate's OpenAPI
+//! description, with Strava's semantics: paging, scopes, expiring access tokens and
+//! rotating refresh tokens, rate limits with their headers, uploads processed in the
+//! background, push subscriptions and webhook events, and Strava's error bodies. Its data
+//! (athletes, activities with streams of thousands of points, gear, clubs, segments,
+//! routes) is generated deterministically from a seed, lazily, so tens of thousands of
+//! activities start as fast as ten. Faults can be injected per route for resilience
+//! tests. Like stripe-mock, but in-process.
+//!
+//! A user's test, in five lines:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> stravalib::Result<()> {
+//! use stravalib::sandbox::Sandbox;
+//! let sandbox = Sandbox::start().await?;
+//! let client = sandbox.client();
+//! let athlete = client.get_athlete().await?;
+//! assert!(athlete.id.is_some());
+//! # Ok(()) }
+//! ```
+//!
+//! # What it serves
+//!
+//! Under [`api_base`](Sandbox::api_base) (`http://127.0.0.1:PORT/api/v3`), every
+//! operation of `openapi/strava.json`:
+//!
+//! - athletes: `GET/PUT /athlete` (form `weight`), `/athlete/zones`,
+//!   `/athletes/{id}/stats`, `/athlete/activities` (newest first; `before`/`after` epoch
+//!   filters; with only `after`, oldest first, as Strava does), `/athlete/clubs`,
+//!   `/athletes/{id}/routes`;
+//! - activities: `POST /activities` (form body, a manual activity), `GET/PUT
+//!   /activities/{id}` (JSON body), `laps`, `zones`, `kudos`, `comments` (cursor paging
+//!   with `page_size`/`after_cursor`, or `page`/`per_page`), `streams` (`keys`
+//!   comma-separated; `distance` always comes along; `key_by_type=true` for an object keyed
+//!   by type, a list otherwise);
+//! - clubs: `/clubs/{id}`; the members, admins and activities endpoints Strava retired on
+//!   2026-09-01 answer 404 like the live API unless
+//!   [`retired_endpoints(false)`](SandboxBuilder::retired_endpoints);
+//! - gear, routes (`export_gpx`, `export_tcx` as XML, `streams` as a list of typed
+//!   streams), segments (`starred`, `explore`, `PUT starred` with form `starred`,
+//!   `streams`), segment efforts and their streams;
+//! - uploads: multipart `POST /uploads` (`file`, `data_type` fit/tcx/gpx and `.gz`,
+//!   `name`, `description`, `trainer`, `commute`, `external_id`), processed "in the
+//!   background": `GET /uploads/{id}` says ready after
+//!   [`upload_processing`](SandboxBuilder::upload_processing) polls or sandbox-clock time.
+//!   GPX, TCX and FIT files are really parsed; a duplicate (same `external_id` or the same
+//!   file) or an unreadable file ends in Strava's error;
+//! - push subscriptions: `POST/GET /push_subscriptions`, `DELETE
+//!   /push_subscriptions/{id}`, with the callback challenge; events are POSTed to the
+//!   callback when activities are created, updated (title or type) or deleted
+//!   ([`Sandbox::delete_activity`]) and when an athlete revokes access.
+//!
+//! Pages: `page` from 1, `per_page` 30 by default and at most 200 (larger values are
+//! clamped). Unknown ids answer 404 `{"message": "Record Not Found", ...}`.
+//!
+//! Under [`oauth_base`](Sandbox::oauth_base): `GET /authorize` approves at once and
+//! redirects with `code`, `state` and `scope` (the athlete is athlete 0, or the one set
+//! with [`Sandbox::authorize_as`]); `POST /token` exchanges codes (once each) and refresh
+//! tokens (each refresh issues a new refresh token; the previous one stops working once
+//! the new one is used); `POST /revoke` (HTTP Basic client credentials) and
+//! `POST /deauthorize` (bearer) end an authorization.
+//!
+//! Every API answer carries `X-RateLimit-Limit`/`-Usage` and `X-ReadRateLimit-Limit`/
+//! `-Usage`. Windows reset on the quarter hour and at midnight UTC of the
+//! [sandbox clock](SandboxClock); over a limit, the answer is 429 with Strava's body.
+//! Tokens must travel in the `Authorization: Bearer` header: an `access_token` query
+//! parameter is refused with 401. A token without the scope an operation needs gets
+//! Strava's 401 (`{"resource": "AccessToken", "field": "activity:read_permission",
+//! "code": "missing"}`).
+//!
+//! The server reads time only from its [`SandboxClock`]: advance it to expire tokens,
+//! finish uploads or reach the next rate-limit window without waiting.
+//!
+//! # Standalone
+//!
+//! `cargo run --features sandbox --bin strava-sandbox -- --port 8080 --seed 7` serves the
+//! same API for apps in any language and prints the URLs, the client id and secret and a
+//! ready access token.
+
+mod api;
+mod clock;
+mod faults;
+mod geo;
+mod oauth;
+mod parse;
+mod render;
+mod server;
+mod state;
+mod streams;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+pub use self::clock::SandboxClock;
+pub use self::faults::{Fault, Faults};
+pub use self::state::WebhookEvent;
+
+use self::server::{Config, Inner, Limits};
+use crate::auth::{AthleteSummary, ClientCredentials, Scope, TokenSet};
+use crate::error::{Error, ErrorKind, Result};
+use crate::rate_limit::RateLimitPolicy;
+use crate::{Client, ClientBuilder};
+
+/// Access tokens live this long by default (as on Strava).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(6 * 3600);
+
+/// An embedded Strava: an HTTP server on `127.0.0.1`, stopped when dropped (or with
+/// [`shutdown`](Self::shutdown)). See the [module docs](self).
+pub struct Sandbox {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("seed", &self.inner.config.seed)
+            .field("athletes", &self.inner.world.athletes.len())
+            .field("activities_per_athlete", &self.inner.world.per_athlete)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the default settings on a random port.
+    ///
+    /// Must be called within a tokio runtime; the server runs on it.
+    ///
+    /// # Errors
+    /// When no port can be bound on `127.0.0.1`.
+    pub async fn start() -> Result<Sandbox> {
+        Self::builder().start().await
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API base URL, `http://127.0.0.1:PORT/api/v3` (give it to
+    /// [`ClientBuilder::base_url`]).
+    pub fn api_base(&self) -> String {
+        format!("{}/api/v3", self.base_url())
+    }
+
+    /// The OAuth base URL, `http://127.0.0.1:PORT/oauth` (give it to
+    /// [`ClientBuilder::oauth_base`]).
+    pub fn oauth_base(&self) -> String {
+        format!("{}/oauth", self.base_url())
+    }
+
+    /// The sandbox app's client id.
+    pub fn client_id(&self) -> u64 {
+        self.inner.config.client_id
+    }
+
+    /// The sandbox app's client secret.
+    pub fn client_secret(&self) -> &str {
+        &self.inner.config.client_secret
+    }
+
+    /// The app's client id and secret.
+    pub fn credentials(&self) -> ClientCredentials {
+        ClientCredentials::new(self.client_id(), self.client_secret())
+    }
+
+    /// The sandbox's clock (clones share it): advance it to expire tokens, reach the next
+    /// rate-limit window, or finish uploads.
+    pub fn clock(&self) -> SandboxClock {
+        self.inner.clock.clone()
+    }
+
+    /// The seed the data was generated from.
+    pub fn seed(&self) -> u64 {
+        self.inner.config.seed
+    }
+
+    /// How many athletes the sandbox has.
+    pub fn athlete_count(&self) -> usize {
+        self.inner.world.athletes.len()
+    }
+
+    /// How many generated activities each athlete has.
+    pub fn activities_per_athlete(&self) -> usize {
+        self.inner.world.per_athlete
+    }
+
+    /// The Strava id of athlete `index` (0-based), if there is one.
+    pub fn athlete_id(&self, index: usize) -> Option<u64> {
+        self.inner.world.athletes.get(index).map(|a| a.id)
+    }
+
+    /// Authorizes the app for athlete `index` with `scopes`, as if the athlete had
+    /// approved it, and returns the tokens (with the scopes and athlete summary filled in).
+    ///
+    /// # Panics
+    /// When there is no athlete `index`.
+    pub fn issue_tokens(&self, index: usize, scopes: &[Scope]) -> TokenSet {
+        let athlete = self
+            .inner
+            .world
+            .athletes
+            .get(index)
+            .unwrap_or_else(|| panic!("the sandbox has no athlete {index}"));
+        let issued = {
+            let mut state = self.inner.lock();
+            self.inner.grant(&mut state, index, scopes.to_vec())
+        };
+        let city = athlete.city();
+        let summary = AthleteSummary {
+            id: i64::try_from(athlete.id).ok(),
+            username: Some(athlete.username.clone()),
+            firstname: Some(athlete.firstname.to_owned()),
+            lastname: Some(athlete.lastname.to_owned()),
+            city: Some(city.name.to_owned()),
+            state: Some(city.state.to_owned()),
+            country: Some(city.country.to_owned()),
+            profile: None,
+            profile_medium: None,
+            extra: serde_json::Map::new(),
+        };
+        TokenSet::new(issued.access, issued.refresh, issued.expires_at)
+            .with_scopes(scopes.iter().copied())
+            .with_athlete(summary)
+    }
+
+    /// A client builder aimed at this sandbox, with the app's credentials, fresh tokens
+    /// of athlete 0 with every scope, and the default rate-limit policy reading the
+    /// sandbox clock. Change anything before `build()`.
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .base_url(self.api_base())
+            .oauth_base(self.oauth_base())
+            .credentials(self.credentials())
+            .tokens(self.issue_tokens(0, Scope::ALL))
+            .rate_limit(RateLimitPolicy::Custom(
+                RateLimitPolicy::default().into_limiter_with_clock(Arc::new(self.clock())),
+            ))
+    }
+
+    /// A client ready to call the sandbox as athlete 0 (every scope). See
+    /// [`client_builder`](Self::client_builder) to change its settings.
+    pub fn client(&self) -> Client {
+        self.client_builder()
+            .build()
+            .expect("a sandbox client configuration is valid")
+    }
+
+    /// The faults injected into this sandbox's answers.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> stravalib::Result<()> {
+    /// use stravalib::sandbox::{Fault, Sandbox};
+    /// let sandbox = Sandbox::start().await?;
+    /// sandbox.faults().inject(Fault::status(503).times(2).on("GET", "/athlete"));
+    /// // The client retries the two 503s and gets the athlete.
+    /// let athlete = sandbox.client().get_athlete().await?;
+    /// assert!(athlete.id.is_some());
+    /// assert_eq!(sandbox.faults().fired(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// Makes `/oauth/authorize` sign in athlete `index` from now on (athlete 0 by default).
+    ///
+    /// # Panics
+    /// When there is no athlete `index`.
+    pub fn authorize_as(&self, index: usize) {
+        assert!(
+            index < self.athlete_count(),
+            "the sandbox has no athlete {index}"
+        );
+        self.inner.lock().authorizing_athlete = index;
+    }
+
+    /// Every webhook event so far, delivered or not (without a push subscription they
+    /// are only recorded).
+    pub fn webhook_events(&self) -> Vec<WebhookEvent> {
+        self.inner.lock().events.clone()
+    }
+
+    /// Deletes an activity (the API has no delete operation; athletes delete on the
+    /// website) and sends the `delete` event. `false` when there is no such activity.
+    pub fn delete_activity(&self, id: u64) -> bool {
+        let mut state = self.inner.lock();
+        let Some(view) = state::view(&self.inner.world, &state, id) else {
+            return false;
+        };
+        state.deleted.insert(id);
+        let owner = self.inner.world.athletes[view.athlete].id;
+        self.inner.emit(
+            &mut state,
+            "activity",
+            id,
+            "delete",
+            serde_json::Map::new(),
+            owner,
+        );
+        true
+    }
+
+    /// Forgets the rate-limit usage of the current windows.
+    pub fn reset_rate_limits(&self) {
+        self.inner.lock().rate = state::RateCounter::default();
+    }
+}
+
+/// Settings for a [`Sandbox`]; every one has a default.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct SandboxBuilder {
+    seed: u64,
+    athletes: usize,
+    activities_per_athlete: usize,
+    limits: Limits,
+    token_lifetime: Duration,
+    retired_endpoints: bool,
+    upload_polls: u32,
+    upload_time: Duration,
+    callback_domain: String,
+    client: Option<(u64, String)>,
+    port: u16,
+    start_time: Option<DateTime<Utc>>,
+    frozen: bool,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            athletes: 3,
+            activities_per_athlete: 120,
+            limits: Limits {
+                short: 200,
+                daily: 2_000,
+                read_short: 100,
+                read_daily: 1_000,
+            },
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            retired_endpoints: true,
+            upload_polls: 2,
+            upload_time: Duration::from_secs(8),
+            callback_domain: "localhost".to_owned(),
+            client: None,
+            port: 0,
+            start_time: None,
+            frozen: false,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The seed all data derives from (default 1): the same seed, start day and sizes give
+    /// the same athletes, activities, streams, ids and app credentials.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How many athletes (default 3, at least 1).
+    pub fn athletes(mut self, n: usize) -> Self {
+        self.athletes = n;
+        self
+    }
+
+    /// How many generated activities each athlete has (default 120). Activities are
+    /// derived on demand, so a large number costs nothing at start.
+    pub fn activities_per_athlete(mut self, n: usize) -> Self {
+        self.activities_per_athlete = n;
+        self
+    }
+
+    /// Rate limits: overall per 15 minutes and per day, reads per 15 minutes and per day
+    /// (default 200, 2000, 100, 1000, Strava's defaults).
+    pub fn rate_limits(mut self, short: u32, daily: u32, read_short: u32, read_daily: u32) -> Self {
+        self.limits = Limits {
+            short,
+            daily,
+            read_short,
+            read_daily,
+        };
+        self
+    }
+
+    /// How long access tokens live, by the sandbox clock (default 6 hours).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// `true` (the default) answers the club members, admins and activities endpoints with
+    /// 404 like the live API since 2026-09-01; `false` serves them.
+    pub fn retired_endpoints(mut self, retired: bool) -> Self {
+        self.retired_endpoints = retired;
+        self
+    }
+
+    /// An upload is processed once it has been polled `polls` times or `time` has passed
+    /// on the sandbox clock, whichever comes first (default 2 polls, 8 seconds; `0` and
+    /// zero make uploads ready at once).
+    pub fn upload_processing(mut self, polls: u32, time: Duration) -> Self {
+        self.upload_polls = polls;
+        self.upload_time = time;
+        self
+    }
+
+    /// The app's authorization callback domain (default `localhost`); `localhost` and
+    /// `127.0.0.1` are always allowed.
+    pub fn callback_domain(mut self, domain: impl Into<String>) -> Self {
+        self.callback_domain = domain.into();
+        self
+    }
+
+    /// Uses this client id and secret instead of ones derived from the seed.
+    pub fn client_credentials(mut self, client_id: u64, client_secret: impl Into<String>) -> Self {
+        self.client = Some((client_id, client_secret.into()));
+        self
+    }
+
+    /// Listens on this port (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The sandbox clock starts at `start` instead of the system time. Generated
+    /// activities end at midnight UTC of that day.
+    pub fn start_time(mut self, start: DateTime<Utc>) -> Self {
+        self.start_time = Some(start);
+        self
+    }
+
+    /// With `true`, the sandbox clock stands still until advanced (default: it runs).
+    pub fn frozen_clock(mut self, frozen: bool) -> Self {
+        self.frozen = frozen;
+        self
+    }
+
+    /// Builds the data and starts serving on `127.0.0.1`.
+    ///
+    /// # Errors
+    /// An invalid setting (no athletes, more than 10⁹ activities, a zero rate limit), or
+    /// when the port cannot be bound.
+    pub async fn start(self) -> Result<Sandbox> {
+        let invalid = |m: &str| Err(Error::invalid_input(format!("sandbox: {m}")));
+        if self.athletes == 0 {
+            return invalid("at least one athlete is needed");
+        }
+        if self
+            .athletes
+            .checked_mul(self.activities_per_athlete)
+            .is_none_or(|n| n > 1_000_000_000)
+        {
+            return invalid("at most 10^9 activities in all");
+        }
+        let l = self.limits;
+        if l.short == 0 || l.daily == 0 || l.read_short == 0 || l.read_daily == 0 {
+            return invalid("rate limits must be positive");
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!("sandbox: cannot listen on 127.0.0.1:{}: {e}", self.port),
+                )
+                .with_source(e)
+            })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Other, format!("sandbox: no local address: {e}")).with_source(e)
+        })?;
+        let start = self.start_time.unwrap_or_else(Utc::now);
+        let clock = if self.frozen {
+            SandboxClock::frozen_at(start)
+        } else {
+            SandboxClock::starting_at(start)
+        };
+        let (client_id, client_secret) = self.client.unwrap_or_else(|| {
+            let mut rng = world::rng(&[self.seed, 0xC11E]);
+            let id = rng.random_range(10_000..99_999);
+            let secret: String = (0..20)
+                .map(|_| format!("{:02x}", rng.random::<u8>()))
+                .collect();
+            (id, secret)
+        });
+        let world = world::World::new(self.seed, self.athletes, self.activities_per_athlete, start);
+        let state = state::State::new(&world);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .user_agent("stravalib-sandbox")
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("sandbox: {e}")).with_source(e))?;
+        let inner = Arc::new(Inner {
+            config: Config {
+                seed: self.seed,
+                limits: self.limits,
+                token_lifetime: self.token_lifetime,
+                retired_endpoints: self.retired_endpoints,
+                upload_polls: self.upload_polls,
+                upload_time: self.upload_time,
+                callback_domain: self.callback_domain,
+                client_id,
+                client_secret,
+            },
+            world,
+            clock,
+            state: Mutex::new(state),
+            faults: Faults::default(),
+            http,
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let router = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(inner.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            inner,
+            addr,
+            task: Some(task),
+            stop: Some(stop),
+        })
+    }
+}

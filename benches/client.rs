@@ -1,0 +1,659 @@
+//! What the typed client costs over a bare reqwest + serde client (issue 5, "Performance").
+//!
+//! Both clients talk, in one run, to the same local server (an axum server on 127.0.0.1,
+//! random port, serving precomputed bodies with Strava's headers; see `support/`). Server
+//! and client share one current-thread tokio runtime, so the wall time criterion measures
+//! is the CPU time of the whole exchange on one core: building and sending each request,
+//! the server answering it, and reading and decoding the answer.
+//!
+//! - `typed`: `stravalib::Client` with default settings (rate limiter and retries on),
+//!   decoding into the generated `stravalib::types`.
+//! - `baseline`: a `reqwest::Client` and a few `#[derive(Deserialize)]` structs (seven
+//!   fields of an activity, dates kept as strings; the 11 typed `data` vectors of streams).
+//!
+//! Groups: `list_2000_activities` (11 requests: 10 pages of 200 and the empty page that
+//! ends the list), `fetch_500_activities` (500 sequential fetches of an ~80 KB activity),
+//! `fetch_20_streams` (20 fetches of all 11 streams, 20,000 points each), and
+//! `decode/{page,activity,streams}` (`serde_json::from_slice` of each body alone).
+//!
+//! Before the benchmarks, a memory check streams 20,000 activities (100 pages of 200)
+//! through `into_stream()` one at a time and prints the growth of the peak resident set.
+//!
+//! Run with `cargo bench --bench client`.
+
+// `json!` of a whole Strava activity nests deeper than the default limit.
+#![recursion_limit = "256"]
+
+mod support {
+    pub mod payloads;
+    pub mod server;
+}
+
+use std::hint::black_box;
+use std::pin::pin;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use stravalib::params::StreamKeys;
+use stravalib::types::{DetailedActivity, StreamSet, StreamType, SummaryActivity};
+use tokio::runtime::Runtime;
+
+use support::payloads::{
+    BaseActivity, BaseStreams, PER_PAGE, Payloads, STREAM_KEYS, STREAM_POINTS,
+};
+use support::server::{self, Server};
+
+/// Activities listed per iteration of `list_2000_activities`.
+const LIST_TOTAL: usize = 2_000;
+/// Activity fetches per iteration of `fetch_500_activities`.
+const ACTIVITY_FETCHES: u64 = 500;
+/// Streams fetches per iteration of `fetch_20_streams`.
+const STREAM_FETCHES: u64 = 20;
+/// Activities streamed by the memory check.
+const MEMORY_TOTAL: usize = 20_000;
+const ACCESS_TOKEN: &str = "bench";
+const FIRST_ACTIVITY_ID: u64 = 12_345_678_901;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime")
+}
+
+/// The typed client as users get it: defaults everywhere but the base URL and the token.
+fn typed_client(base_url: String) -> stravalib::Client {
+    stravalib::Client::builder()
+        .base_url(base_url)
+        .access_token(ACCESS_TOKEN)
+        .build()
+        .expect("a valid client")
+}
+
+/// The bare client: reqwest and serde, nothing else.
+struct Baseline {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl Baseline {
+    fn new(base_url: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base_url,
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> T {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .query(query)
+            .bearer_auth(ACCESS_TOKEN)
+            .send()
+            .await
+            .expect("sent")
+            .error_for_status()
+            .expect("a 2xx answer")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+}
+
+fn stream_keys() -> StreamKeys {
+    StreamKeys::new(STREAM_KEYS.map(StreamType::from))
+}
+
+// ---------------------------------------------------------------------------------------
+// The workloads: each returns how many items it saw
+// ---------------------------------------------------------------------------------------
+
+/// Every activity of the list, one at a time, through the auto-paging stream.
+async fn list_typed(client: &stravalib::Client) -> usize {
+    let mut activities = pin!(
+        client
+            .get_activities()
+            .per_page(PER_PAGE as u32)
+            .into_stream()
+    );
+    let mut seen = 0;
+    while let Some(activity) = activities.next().await {
+        black_box(activity.expect("an activity"));
+        seen += 1;
+    }
+    seen
+}
+
+/// Every activity of the list, page by page until a short (here: empty) page.
+async fn list_baseline(client: &Baseline) -> usize {
+    let per_page = PER_PAGE.to_string();
+    let mut seen = 0;
+    for page in 1.. {
+        let page = page.to_string();
+        let activities: Vec<BaseActivity> = client
+            .get(
+                "/athlete/activities",
+                &[("page", &page), ("per_page", &per_page)],
+            )
+            .await;
+        let len = activities.len();
+        for activity in activities {
+            black_box(activity);
+            seen += 1;
+        }
+        if len < PER_PAGE {
+            break;
+        }
+    }
+    seen
+}
+
+async fn fetch_activities_typed(client: &stravalib::Client) -> usize {
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+        black_box(client.get_activity(id).send().await.expect("an activity"));
+    }
+    ACTIVITY_FETCHES as usize
+}
+
+async fn fetch_activities_baseline(client: &Baseline) -> usize {
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+        let activity: BaseActivity = client.get(&format!("/activities/{id}"), &[]).await;
+        black_box(activity);
+    }
+    ACTIVITY_FETCHES as usize
+}
+
+async fn fetch_streams_typed(client: &stravalib::Client) -> usize {
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + STREAM_FETCHES {
+        let streams = client
+            .get_activity_streams(id)
+            .keys(stream_keys())
+            .send()
+            .await
+            .expect("streams");
+        black_box(streams);
+    }
+    STREAM_FETCHES as usize
+}
+
+async fn fetch_streams_baseline(client: &Baseline) -> usize {
+    let keys = STREAM_KEYS.join(",");
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + STREAM_FETCHES {
+        let streams: BaseStreams = client
+            .get(
+                &format!("/activities/{id}/streams"),
+                &[("keys", &keys), ("key_by_type", "true")],
+            )
+            .await;
+        black_box(streams);
+    }
+    STREAM_FETCHES as usize
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks before measuring
+// ---------------------------------------------------------------------------------------
+
+/// The bodies decode, fully, on both sides: a field the typed models stopped reading would
+/// make the typed side look cheaper than it is.
+fn check_payloads(payloads: &Payloads) {
+    let page: Vec<SummaryActivity> = serde_json::from_slice(&payloads.pages[0]).expect("page");
+    assert_eq!(page.len(), PER_PAGE);
+    for a in &page {
+        assert!(a.name.is_some() && a.start_date.is_some() && a.map.is_some());
+        assert!(a.sport_type.as_ref().is_some_and(|s| !s.is_unknown()));
+    }
+    let base: Vec<BaseActivity> = serde_json::from_slice(&payloads.pages[0]).expect("page");
+    assert_eq!(base.len(), PER_PAGE);
+    for (a, b) in page.iter().zip(&base) {
+        assert_same(a, b);
+    }
+
+    let a: DetailedActivity = serde_json::from_slice(&payloads.activity).expect("activity");
+    assert_eq!(a.segment_efforts.as_ref().map(Vec::len), Some(24));
+    assert_eq!(a.laps.as_ref().map(Vec::len), Some(43));
+    assert_eq!(a.best_efforts.as_ref().map(Vec::len), Some(13));
+    assert_eq!(a.splits_metric.as_ref().map(Vec::len), Some(43));
+    assert_eq!(a.splits_standard.as_ref().map(Vec::len), Some(27));
+    let efforts = a.segment_efforts.as_deref().unwrap_or_default();
+    assert!(
+        efforts
+            .iter()
+            .all(|e| e.segment.is_some() && e.start_date.is_some())
+    );
+    assert!(a.map.as_ref().is_some_and(|m| m.polyline.is_some()));
+    assert_same(
+        &a,
+        &serde_json::from_slice(&payloads.activity).expect("activity"),
+    );
+
+    let s: StreamSet = serde_json::from_slice(&payloads.streams).expect("streams");
+    let points = [
+        s.time.and_then(|x| x.data).map(|d| d.len()),
+        s.distance.and_then(|x| x.data).map(|d| d.len()),
+        s.latlng.and_then(|x| x.data).map(|d| d.len()),
+        s.altitude.and_then(|x| x.data).map(|d| d.len()),
+        s.velocity_smooth.and_then(|x| x.data).map(|d| d.len()),
+        s.heartrate.and_then(|x| x.data).map(|d| d.len()),
+        s.cadence.and_then(|x| x.data).map(|d| d.len()),
+        s.watts.and_then(|x| x.data).map(|d| d.len()),
+        s.temp.and_then(|x| x.data).map(|d| d.len()),
+        s.moving.and_then(|x| x.data).map(|d| d.len()),
+        s.grade_smooth.and_then(|x| x.data).map(|d| d.len()),
+    ];
+    assert!(
+        points.iter().all(|n| *n == Some(STREAM_POINTS)),
+        "{points:?}"
+    );
+    let b: BaseStreams = serde_json::from_slice(&payloads.streams).expect("streams");
+    let base_points = [
+        b.time.data.len(),
+        b.distance.data.len(),
+        b.latlng.data.len(),
+        b.altitude.data.len(),
+        b.velocity_smooth.data.len(),
+        b.heartrate.data.len(),
+        b.cadence.data.len(),
+        b.watts.data.len(),
+        b.temp.data.len(),
+        b.moving.data.len(),
+        b.grade_smooth.data.len(),
+    ];
+    assert_eq!(base_points, [STREAM_POINTS; 11]);
+
+    println!(
+        "payloads: page of {PER_PAGE} activities {:.0} KB, detailed activity {:.1} KB, \
+         {} streams x {STREAM_POINTS} points {:.2} MB",
+        payloads.pages[0].len() as f64 / 1e3,
+        payloads.activity.len() as f64 / 1e3,
+        STREAM_KEYS.len(),
+        payloads.streams.len() as f64 / 1e6,
+    );
+}
+
+/// The baseline reads the same values as the typed models.
+fn assert_same(typed: &impl serde::Serialize, base: &BaseActivity) {
+    let typed = serde_json::to_value(typed).expect("serializable");
+    assert_eq!(typed["id"], base.id);
+    assert_eq!(typed["name"], base.name.as_str());
+    assert_eq!(typed["distance"], base.distance);
+    assert_eq!(typed["moving_time"], base.moving_time);
+    assert_eq!(typed["elapsed_time"], base.elapsed_time);
+    assert_eq!(typed["sport_type"], base.sport_type.as_str());
+    assert_eq!(typed["start_date"], base.start_date.as_str());
+}
+
+/// Runs `workload` once and returns (items seen, requests the server answered).
+fn run_once(
+    rt: &Runtime,
+    server: &Server,
+    workload: impl Future<Output = usize>,
+) -> (usize, usize) {
+    let before = server.requests();
+    let seen = rt.block_on(workload);
+    (seen, server.requests() - before)
+}
+
+/// Both sides see the same items with the same number of requests.
+fn check_workloads(rt: &Runtime, server: &Server, typed: &stravalib::Client, base: &Baseline) {
+    let pairs = [
+        (
+            "list_2000_activities",
+            run_once(rt, server, list_typed(typed)),
+            run_once(rt, server, list_baseline(base)),
+            (LIST_TOTAL, LIST_TOTAL / PER_PAGE + 1),
+        ),
+        (
+            "fetch_500_activities",
+            run_once(rt, server, fetch_activities_typed(typed)),
+            run_once(rt, server, fetch_activities_baseline(base)),
+            (ACTIVITY_FETCHES as usize, ACTIVITY_FETCHES as usize),
+        ),
+        (
+            "fetch_20_streams",
+            run_once(rt, server, fetch_streams_typed(typed)),
+            run_once(rt, server, fetch_streams_baseline(base)),
+            (STREAM_FETCHES as usize, STREAM_FETCHES as usize),
+        ),
+    ];
+    for (name, typed, baseline, expected) in pairs {
+        assert_eq!(typed, expected, "{name}: typed (items, requests)");
+        assert_eq!(baseline, expected, "{name}: baseline (items, requests)");
+        println!(
+            "{name}: {} items in {} requests on each side",
+            expected.0, expected.1
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory: streaming 20,000 activities costs about one page
+// ---------------------------------------------------------------------------------------
+
+/// A `VmXXX:` line of /proc/self/status, in KiB.
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Resets the peak resident set (VmHWM) to the current one (Linux >= 4.0).
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+struct Growth {
+    rss_before: u64,
+    peak: u64,
+    rss_after: u64,
+    reset: bool,
+}
+
+impl std::fmt::Display for Growth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        write!(
+            f,
+            "peak RSS +{:.1} MiB (RSS {:.1} MiB before, peak {:.1} MiB, {:.1} MiB after{})",
+            mib(self.peak.saturating_sub(self.rss_before)),
+            mib(self.rss_before),
+            mib(self.peak),
+            mib(self.rss_after),
+            if self.reset {
+                ""
+            } else {
+                "; VmHWM could not be reset: the peak may be an earlier one"
+            },
+        )
+    }
+}
+
+fn measure<T>(run: impl FnOnce() -> T) -> Option<(T, Growth)> {
+    let reset = reset_peak();
+    let rss_before = status_kib("VmRSS:")?;
+    let out = run();
+    let peak = status_kib("VmHWM:")?;
+    let rss_after = status_kib("VmRSS:")?;
+    Some((
+        out,
+        Growth {
+            rss_before,
+            peak,
+            rss_after,
+            reset,
+        },
+    ))
+}
+
+/// Streams the list one activity at a time (each dropped before the next), then, for
+/// contrast, collects it; prints the growth of the peak resident set for each.
+fn memory_check() {
+    let rt = runtime();
+    let server = rt.block_on(server::start(Payloads::pages_only()));
+    let one_page = typed_client(server.base_url(PER_PAGE));
+    let all = typed_client(server.base_url(MEMORY_TOTAL));
+    report("streaming 200 activities (1 page) one at a time", || {
+        rt.block_on(list_typed(&one_page))
+    });
+    report(
+        "streaming 20000 activities (100 pages) one at a time",
+        || rt.block_on(list_typed(&all)),
+    );
+    report(
+        "collecting 20000 activities into a Vec (for contrast)",
+        || {
+            let stream = all.get_activities().per_page(PER_PAGE as u32).into_stream();
+            let items: Vec<_> = rt.block_on(stream.collect());
+            items.len()
+        },
+    );
+}
+
+fn report(what: &str, run: impl FnOnce() -> usize) {
+    match measure(run) {
+        Some((seen, growth)) => println!("memory: {what}: {seen} activities, {growth}"),
+        None => println!("memory: /proc/self/status is not readable here; skipped"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The benchmarks
+// ---------------------------------------------------------------------------------------
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> T {
+    serde_json::from_slice(body).expect("decodes")
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = runtime();
+    let payloads = Payloads::all();
+    check_payloads(&payloads);
+    let (page, activity, streams) = (
+        payloads.pages[0].clone(),
+        payloads.activity.clone(),
+        payloads.streams.clone(),
+    );
+    let server = rt.block_on(server::start(payloads));
+    let typed = typed_client(server.base_url(LIST_TOTAL));
+    let baseline = Baseline::new(server.base_url(LIST_TOTAL));
+    check_workloads(&rt, &server, &typed, &baseline);
+
+    let mut g = group(c, "list_2000_activities");
+    g.throughput(Throughput::Elements(LIST_TOTAL as u64));
+    g.bench_function("typed", |b| b.to_async(&rt).iter(|| list_typed(&typed)));
+    g.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| list_baseline(&baseline))
+    });
+    g.finish();
+
+    let mut g = group(c, "fetch_500_activities");
+    g.throughput(Throughput::Elements(ACTIVITY_FETCHES));
+    g.bench_function("typed", |b| {
+        b.to_async(&rt).iter(|| fetch_activities_typed(&typed))
+    });
+    g.bench_function("baseline", |b| {
+        b.to_async(&rt)
+            .iter(|| fetch_activities_baseline(&baseline))
+    });
+    g.finish();
+
+    let mut g = group(c, "fetch_20_streams");
+    g.throughput(Throughput::Elements(STREAM_FETCHES));
+    g.bench_function("typed", |b| {
+        b.to_async(&rt).iter(|| fetch_streams_typed(&typed))
+    });
+    g.bench_function("baseline", |b| {
+        b.to_async(&rt).iter(|| fetch_streams_baseline(&baseline))
+    });
+    g.finish();
+
+    let mut g = group(c, "decode");
+    g.measurement_time(Duration::from_secs(2));
+    g.bench_function("page/typed", |b| {
+        b.iter(|| decode::<Vec<SummaryActivity>>(&page))
+    });
+    g.bench_function("page/baseline", |b| {
+        b.iter(|| decode::<Vec<BaseActivity>>(&page))
+    });
+    g.bench_function("activity/typed", |b| {
+        b.iter(|| decode::<DetailedActivity>(&activity))
+    });
+    g.bench_function("activity/baseline", |b| {
+        b.iter(|| decode::<BaseActivity>(&activity))
+    });
+    g.bench_function("streams/typed", |b| {
+        b.iter(|| decode::<StreamSet>(&streams))
+    });
+    g.bench_function("streams/baseline", |b| {
+        b.iter(|| decode::<BaseStreams>(&streams))
+    });
+    g.finish();
+}
+
+mod attribution {
+    use super::*;
+    use stravalib::api_v3::RetryPolicy;
+    use stravalib::rate_limit::RateLimitPolicy;
+
+    pub async fn pipeline_bare(client: &stravalib::Client) -> usize {
+        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+            let a: BaseActivity = client
+                .api()
+                .request(reqwest::Method::GET, &format!("/activities/{id}"))
+                .operation("getActivityById")
+                .send_json()
+                .await
+                .expect("activity");
+            black_box(a);
+        }
+        ACTIVITY_FETCHES as usize
+    }
+
+    pub async fn typed_bytes(client: &stravalib::Client) -> usize {
+        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+            let r = client
+                .api()
+                .request(reqwest::Method::GET, &format!("/activities/{id}"))
+                .send()
+                .await
+                .expect("activity");
+            let body = r.bytes().await.expect("body");
+            black_box(body);
+        }
+        ACTIVITY_FETCHES as usize
+    }
+
+    pub async fn baseline_bytes(client: &Baseline) -> usize {
+        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+            let body = client
+                .http
+                .get(format!("{}/activities/{id}", client.base_url))
+                .bearer_auth(ACCESS_TOKEN)
+                .send()
+                .await
+                .expect("sent")
+                .bytes()
+                .await
+                .expect("body");
+            black_box(body);
+        }
+        ACTIVITY_FETCHES as usize
+    }
+
+    pub async fn list_pages_typed(client: &stravalib::Client) -> usize {
+        let mut seen = 0;
+        for page in 1.. {
+            let items = client
+                .get_activities()
+                .page(page)
+                .per_page(PER_PAGE as u32)
+                .send()
+                .await
+                .expect("page");
+            let len = items.len();
+            for a in items {
+                black_box(a);
+                seen += 1;
+            }
+            if len < PER_PAGE {
+                break;
+            }
+        }
+        seen
+    }
+
+    pub fn bare_client(base: String) -> stravalib::Client {
+        stravalib::Client::builder()
+            .base_url(base)
+            .access_token(ACCESS_TOKEN)
+            .rate_limit(RateLimitPolicy::None)
+            .retry(RetryPolicy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub fn run(c: &mut Criterion) {
+        let rt = runtime();
+        let payloads = Payloads::all();
+        let server = rt.block_on(server::start(payloads));
+        let typed = typed_client(server.base_url(LIST_TOTAL));
+        let nolimit = bare_client(server.base_url(LIST_TOTAL));
+        let baseline = Baseline::new(server.base_url(LIST_TOTAL));
+        let configured = Baseline {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent("stravalib-rs/0.1.0")
+                .build()
+                .unwrap(),
+            base_url: server.base_url(LIST_TOTAL),
+        };
+        let mut g = group(c, "attr");
+        g.bench_function("fetch/typed", |b| {
+            b.to_async(&rt).iter(|| fetch_activities_typed(&typed))
+        });
+        g.bench_function("fetch/typed_nolimit_noretry", |b| {
+            b.to_async(&rt).iter(|| fetch_activities_typed(&nolimit))
+        });
+        g.bench_function("fetch/pipeline_bare_structs", |b| {
+            b.to_async(&rt).iter(|| pipeline_bare(&typed))
+        });
+        g.bench_function("fetch/baseline", |b| {
+            b.to_async(&rt)
+                .iter(|| fetch_activities_baseline(&baseline))
+        });
+        g.bench_function("fetch/baseline_configured", |b| {
+            b.to_async(&rt)
+                .iter(|| fetch_activities_baseline(&configured))
+        });
+        g.bench_function("bytes/typed_pipeline", |b| {
+            b.to_async(&rt).iter(|| typed_bytes(&typed))
+        });
+        g.bench_function("bytes/baseline", |b| {
+            b.to_async(&rt).iter(|| baseline_bytes(&baseline))
+        });
+        g.bench_function("list/typed_stream", |b| {
+            b.to_async(&rt).iter(|| list_typed(&typed))
+        });
+        g.bench_function("list/typed_pages", |b| {
+            b.to_async(&rt).iter(|| list_pages_typed(&typed))
+        });
+        g.bench_function("list/baseline", |b| {
+            b.to_async(&rt).iter(|| list_baseline(&baseline))
+        });
+        g.finish();
+    }
+}
+
+fn main() {
+    if std::env::var_os("ATTR").is_some() {
+        let mut c = Criterion::default().configure_from_args();
+        attribution::run(&mut c);
+        return;
+    }
+    let listing = std::env::args().any(|a| a == "--list");
+    if !listing {
+        memory_check();
+    }
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+}

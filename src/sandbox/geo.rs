@@ -1,0 +1,326 @@
+//! Geometry for generated data: Google's encoded polylines, distances, and smooth
+//! parametric tracks that any number of points can be sampled from.
+
+use std::f64::consts::PI;
+
+use rand::Rng;
+
+/// Mean Earth radius, in meters.
+const EARTH_RADIUS: f64 = 6_371_008.8;
+/// Meters per degree of latitude (and of longitude at the equator).
+const METERS_PER_DEGREE: f64 = 111_320.0;
+
+/// Encodes points (latitude, longitude) with Google's polyline algorithm (precision 5).
+pub(crate) fn encode_polyline(points: &[(f64, f64)]) -> String {
+    fn push_value(out: &mut String, value: i64) {
+        let mut v = if value < 0 { !(value << 1) } else { value << 1 };
+        while v >= 0x20 {
+            out.push(char::from((((v & 0x1f) | 0x20) + 63) as u8));
+            v >>= 5;
+        }
+        out.push(char::from((v + 63) as u8));
+    }
+    let mut out = String::with_capacity(points.len() * 8);
+    let (mut last_lat, mut last_lng) = (0i64, 0i64);
+    for &(lat, lng) in points {
+        let lat = (lat * 1e5).round() as i64;
+        let lng = (lng * 1e5).round() as i64;
+        push_value(&mut out, lat - last_lat);
+        push_value(&mut out, lng - last_lng);
+        last_lat = lat;
+        last_lng = lng;
+    }
+    out
+}
+
+/// Decodes a Google encoded polyline; `None` when it is malformed.
+#[cfg(test)]
+pub(crate) fn decode_polyline(text: &str) -> Option<Vec<(f64, f64)>> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let next = |i: &mut usize| -> Option<i64> {
+        let (mut result, mut shift) = (0i64, 0u32);
+        loop {
+            let b = i64::from(*bytes.get(*i)?) - 63;
+            *i += 1;
+            if !(0..64).contains(&b) || shift > 60 {
+                return None;
+            }
+            result |= (b & 0x1f) << shift;
+            shift += 5;
+            if b < 0x20 {
+                break;
+            }
+        }
+        Some(if result & 1 == 1 {
+            !(result >> 1)
+        } else {
+            result >> 1
+        })
+    };
+    let mut points = Vec::new();
+    let (mut lat, mut lng) = (0i64, 0i64);
+    while i < bytes.len() {
+        lat += next(&mut i)?;
+        lng += next(&mut i)?;
+        points.push((lat as f64 / 1e5, lng as f64 / 1e5));
+    }
+    Some(points)
+}
+
+/// Great-circle distance between two points, in meters.
+pub(crate) fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = lat2 - lat1;
+    let dlng = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS * h.sqrt().asin()
+}
+
+/// The point `east`, `north` meters away from `origin`.
+pub(crate) fn offset(origin: (f64, f64), east: f64, north: f64) -> (f64, f64) {
+    let lat = origin.0 + north / METERS_PER_DEGREE;
+    let lng = origin.1 + east / (METERS_PER_DEGREE * origin.0.to_radians().cos().max(0.05));
+    (lat, lng)
+}
+
+/// Rounds to `digits` decimals.
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// The shape of a track.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    /// A closed loop back to the start.
+    Loop,
+    /// Out along a wiggly line and back the same way.
+    OutAndBack,
+    /// From the start to somewhere else.
+    PointToPoint,
+}
+
+/// A smooth track of a given length with a smooth altitude profile, sampled at any
+/// fraction `t` in `[0, 1]` of its length. Built from a few random harmonics, so a track
+/// costs nothing until sampled.
+#[derive(Clone, Debug)]
+pub(crate) struct Track {
+    start: (f64, f64),
+    shape: Shape,
+    /// Loop radius or line length scale, in meters.
+    scale: f64,
+    rotation: f64,
+    harmonics: [(f64, f64); 3],
+    base_altitude: f64,
+    /// (amplitude m, periods over the track, phase)
+    hills: [(f64, f64, f64); 3],
+}
+
+impl Track {
+    /// A track of about `length` meters starting at `start`, climbing about `gain` meters
+    /// in all, around `base_altitude`.
+    pub(crate) fn generate(
+        rng: &mut impl Rng,
+        start: (f64, f64),
+        length: f64,
+        gain: f64,
+        base_altitude: f64,
+    ) -> Self {
+        let shape = match rng.random_range(0..10) {
+            0..=5 => Shape::Loop,
+            6..=7 => Shape::OutAndBack,
+            _ => Shape::PointToPoint,
+        };
+        let harmonics = [
+            (
+                rng.random_range(0.05..0.22),
+                rng.random_range(0.0..2.0 * PI),
+            ),
+            (rng.random_range(0.02..0.1), rng.random_range(0.0..2.0 * PI)),
+            (rng.random_range(0.0..0.05), rng.random_range(0.0..2.0 * PI)),
+        ];
+        // Path length of the shapes below relative to `scale` (the wiggles add a little).
+        let scale = match shape {
+            Shape::Loop => length / (2.0 * PI * 1.08),
+            Shape::OutAndBack => length / 2.0 / 1.06,
+            Shape::PointToPoint => length / 1.06,
+        };
+        // A sine of amplitude A with m whole periods climbs 2·A·m; an out-and-back climbs
+        // its outward profile twice (up, then the reverse of the downs).
+        let periods = [
+            f64::from(rng.random_range(1..4u8)),
+            f64::from(rng.random_range(3..9u8)),
+            f64::from(rng.random_range(10..25u8)),
+        ];
+        let weights = [
+            rng.random_range(0.4..0.7),
+            rng.random_range(0.2..0.4),
+            rng.random_range(0.05..0.15),
+        ];
+        let climb_per_unit: f64 = periods.iter().zip(&weights).map(|(m, w)| 2.0 * m * w).sum();
+        let unit = if climb_per_unit > 0.0 {
+            gain.max(0.0) / climb_per_unit
+        } else {
+            0.0
+        };
+        let hills = [
+            (
+                weights[0] * unit,
+                periods[0],
+                rng.random_range(0.0..2.0 * PI),
+            ),
+            (
+                weights[1] * unit,
+                periods[1],
+                rng.random_range(0.0..2.0 * PI),
+            ),
+            (
+                weights[2] * unit,
+                periods[2],
+                rng.random_range(0.0..2.0 * PI),
+            ),
+        ];
+        Self {
+            start,
+            shape,
+            scale,
+            rotation: rng.random_range(0.0..2.0 * PI),
+            harmonics,
+            base_altitude,
+            hills,
+        }
+    }
+
+    /// A straight-ish line of `length` meters from `start` heading `bearing` radians
+    /// (clockwise from north), rising `rise` meters (for segments).
+    pub(crate) fn line(
+        rng: &mut impl Rng,
+        start: (f64, f64),
+        length: f64,
+        bearing: f64,
+        base_altitude: f64,
+        rise: f64,
+    ) -> Self {
+        Self {
+            start,
+            shape: Shape::PointToPoint,
+            scale: length / 1.02,
+            rotation: PI / 2.0 - bearing,
+            harmonics: [
+                (rng.random_range(0.0..0.05), rng.random_range(0.0..2.0 * PI)),
+                (rng.random_range(0.0..0.02), rng.random_range(0.0..2.0 * PI)),
+                (0.0, 0.0),
+            ],
+            base_altitude,
+            // A steady climb (the linear term is added in `altitude`), slightly uneven.
+            hills: [
+                (rise.abs() * 0.04, 2.0, rng.random_range(0.0..2.0 * PI)),
+                (rise, 0.0, 0.0),
+                (0.0, 0.0, 0.0),
+            ],
+        }
+    }
+
+    /// Position at fraction `t` of the track.
+    pub(crate) fn point(&self, t: f64) -> (f64, f64) {
+        let t = t.clamp(0.0, 1.0);
+        let wiggle = |x: f64| -> f64 {
+            self.harmonics
+                .iter()
+                .enumerate()
+                .map(|(i, (a, p))| a * ((i as f64 + 2.0) * x + p).sin())
+                .sum::<f64>()
+        };
+        let (x, y) = match self.shape {
+            Shape::Loop => {
+                let theta = 2.0 * PI * t;
+                let r = |th: f64| self.scale * (1.0 + wiggle(th));
+                // A loop through the origin: circle centred at (-r(0), 0).
+                (r(theta) * theta.cos() - r(0.0), r(theta) * theta.sin())
+            }
+            Shape::OutAndBack => {
+                let s = if t <= 0.5 { 2.0 * t } else { 2.0 - 2.0 * t };
+                let x = self.scale * s;
+                (x, self.scale * 0.15 * (wiggle(s * PI) - wiggle(0.0)))
+            }
+            Shape::PointToPoint => {
+                let x = self.scale * t;
+                (x, self.scale * 0.12 * (wiggle(t * PI) - wiggle(0.0)))
+            }
+        };
+        let (s, c) = self.rotation.sin_cos();
+        offset(self.start, x * c - y * s, x * s + y * c)
+    }
+
+    /// Altitude at fraction `t` of the track, in meters.
+    pub(crate) fn altitude(&self, t: f64) -> f64 {
+        let t = t.clamp(0.0, 1.0);
+        let u = match self.shape {
+            Shape::OutAndBack => {
+                if t <= 0.5 {
+                    t
+                } else {
+                    1.0 - t
+                }
+            }
+            _ => t,
+        };
+        let mut alt = self.base_altitude;
+        for &(amp, periods, phase) in &self.hills {
+            if periods == 0.0 {
+                // Linear rise (segments).
+                alt += amp * u;
+            } else {
+                alt += amp * ((2.0 * PI * periods * u + phase).sin() - phase.sin());
+            }
+        }
+        alt
+    }
+
+    /// `n` evenly spaced positions (n >= 2).
+    pub(crate) fn sample(&self, n: usize) -> Vec<(f64, f64)> {
+        let n = n.max(2);
+        (0..n)
+            .map(|i| self.point(i as f64 / (n - 1) as f64))
+            .collect()
+    }
+
+    /// The highest and lowest altitude, from `n` samples.
+    pub(crate) fn altitude_range(&self, n: usize) -> (f64, f64) {
+        let n = n.max(2);
+        (0..n)
+            .map(|i| self.altitude(i as f64 / (n - 1) as f64))
+            .fold((f64::MIN, f64::MAX), |(hi, lo), a| (hi.max(a), lo.min(a)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn polyline_matches_the_reference_example() {
+        // Google's documented example.
+        let points = [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)];
+        assert_eq!(encode_polyline(&points), "_p~iF~ps|U_ulLnnqC_mqNvxq`@");
+        let back = decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@").unwrap();
+        assert_eq!(back, points);
+    }
+
+    #[test]
+    fn tracks_have_about_the_requested_length() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..20 {
+            let track = Track::generate(&mut rng, (52.37, 4.9), 10_000.0, 100.0, 0.0);
+            let pts = track.sample(2000);
+            let len: f64 = pts.windows(2).map(|w| haversine(w[0], w[1])).sum();
+            assert!(
+                (7_000.0..14_000.0).contains(&len),
+                "{len} {:?}",
+                track.shape
+            );
+        }
+    }
+}
