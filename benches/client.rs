@@ -2,9 +2,12 @@
 //!
 //! Both clients talk, in one run, to the same local server (an axum server on 127.0.0.1,
 //! random port, serving precomputed bodies with Strava's headers; see `support/`). Server
-//! and client share one current-thread tokio runtime, so the wall time criterion measures
-//! is the CPU time of the whole exchange on one core: building and sending each request,
-//! the server answering it, and reading and decoding the answer.
+//! and client share one current-thread tokio runtime, on the benchmark's thread, so the
+//! wall time of an iteration is the CPU time of the whole exchange on one core: building
+//! and sending each request, the server answering it, and reading and decoding the answer.
+//! Criterion records that thread's CPU time (`support/cpu_time.rs`), which equals the wall
+//! time on an idle machine and does not grow when other processes compete for the cores;
+//! each group prints the share of its wall time that was CPU time.
 //!
 //! - `typed`: `stravalib::Client` with default settings (rate limiter and retries on),
 //!   decoding into the generated `stravalib::types`.
@@ -12,9 +15,12 @@
 //!   fields of an activity, dates kept as strings; the 11 typed `data` vectors of streams).
 //!
 //! Groups: `list_2000_activities` (11 requests: 10 pages of 200 and the empty page that
-//! ends the list), `fetch_500_activities` (500 sequential fetches of an ~80 KB activity),
+//! ends the list), `fetch_500_activities` (500 sequential fetches of an ~75 KB activity),
 //! `fetch_20_streams` (20 fetches of all 11 streams, 20,000 points each), and
-//! `decode/{page,activity,streams}` (`serde_json::from_slice` of each body alone).
+//! `decode/{page,activity,streams}` (`serde_json::from_slice` of each body alone, drop
+//! included). With `STRAVALIB_BENCH_ATTRIBUTION=1`, an `attribution` group splits the typed
+//! side's cost: its pipeline decoding the baseline's struct, the rate limiter and retries
+//! turned off, and the list fetched page by page instead of through the stream.
 //!
 //! Before the benchmarks, a memory check streams 20,000 activities (100 pages of 200)
 //! through `into_stream()` one at a time and prints the growth of the peak resident set.
@@ -25,6 +31,7 @@
 #![recursion_limit = "256"]
 
 mod support {
+    pub mod cpu_time;
     pub mod payloads;
     pub mod server;
 }
@@ -33,7 +40,6 @@ use std::hint::black_box;
 use std::pin::pin;
 use std::time::Duration;
 
-use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -41,6 +47,7 @@ use stravalib::params::StreamKeys;
 use stravalib::types::{DetailedActivity, StreamSet, StreamType, SummaryActivity};
 use tokio::runtime::Runtime;
 
+use support::cpu_time::ThreadCpu;
 use support::payloads::{
     BaseActivity, BaseStreams, PER_PAGE, Payloads, STREAM_KEYS, STREAM_POINTS,
 };
@@ -428,7 +435,10 @@ fn report(what: &str, run: impl FnOnce() -> usize) {
 // The benchmarks
 // ---------------------------------------------------------------------------------------
 
-fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+type Bench = Criterion<ThreadCpu>;
+
+fn group<'a>(c: &'a mut Bench, name: &str) -> BenchmarkGroup<'a, ThreadCpu> {
+    ThreadCpu::reset_totals();
     let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
@@ -438,222 +448,198 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     group
 }
 
+/// Ends a group, saying how much of its wall time was CPU time of the benchmark thread.
+fn finish(group: BenchmarkGroup<'_, ThreadCpu>) {
+    group.finish();
+    if let Some(share) = ThreadCpu::utilisation() {
+        println!(
+            "(CPU time of the benchmark thread was {:.0}% of the wall time in this group)",
+            share * 100.0
+        );
+    }
+}
+
 fn decode<T: DeserializeOwned>(body: &[u8]) -> T {
     serde_json::from_slice(body).expect("decodes")
 }
 
-fn benches(c: &mut Criterion) {
-    let rt = runtime();
-    let payloads = Payloads::all();
-    check_payloads(&payloads);
-    let (page, activity, streams) = (
-        payloads.pages[0].clone(),
-        payloads.activity.clone(),
-        payloads.streams.clone(),
-    );
-    let server = rt.block_on(server::start(payloads));
-    let typed = typed_client(server.base_url(LIST_TOTAL));
-    let baseline = Baseline::new(server.base_url(LIST_TOTAL));
-    check_workloads(&rt, &server, &typed, &baseline);
+/// The server, both clients and the bodies, shared by every group.
+struct Setup {
+    rt: Runtime,
+    server: Server,
+    typed: stravalib::Client,
+    baseline: Baseline,
+    page: bytes::Bytes,
+    activity: bytes::Bytes,
+    streams: bytes::Bytes,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let rt = runtime();
+        let payloads = Payloads::all();
+        check_payloads(&payloads);
+        let (page, activity, streams) = (
+            payloads.pages[0].clone(),
+            payloads.activity.clone(),
+            payloads.streams.clone(),
+        );
+        let server = rt.block_on(server::start(payloads));
+        let typed = typed_client(server.base_url(LIST_TOTAL));
+        let baseline = Baseline::new(server.base_url(LIST_TOTAL));
+        check_workloads(&rt, &server, &typed, &baseline);
+        Self {
+            rt,
+            server,
+            typed,
+            baseline,
+            page,
+            activity,
+            streams,
+        }
+    }
+}
+
+fn benches(c: &mut Bench, s: &Setup) {
+    let (rt, typed, baseline) = (&s.rt, &s.typed, &s.baseline);
 
     let mut g = group(c, "list_2000_activities");
     g.throughput(Throughput::Elements(LIST_TOTAL as u64));
-    g.bench_function("typed", |b| b.to_async(&rt).iter(|| list_typed(&typed)));
+    g.bench_function("typed", |b| b.to_async(rt).iter(|| list_typed(typed)));
     g.bench_function("baseline", |b| {
-        b.to_async(&rt).iter(|| list_baseline(&baseline))
+        b.to_async(rt).iter(|| list_baseline(baseline))
     });
-    g.finish();
+    finish(g);
 
     let mut g = group(c, "fetch_500_activities");
     g.throughput(Throughput::Elements(ACTIVITY_FETCHES));
     g.bench_function("typed", |b| {
-        b.to_async(&rt).iter(|| fetch_activities_typed(&typed))
+        b.to_async(rt).iter(|| fetch_activities_typed(typed))
     });
     g.bench_function("baseline", |b| {
-        b.to_async(&rt)
-            .iter(|| fetch_activities_baseline(&baseline))
+        b.to_async(rt).iter(|| fetch_activities_baseline(baseline))
     });
-    g.finish();
+    finish(g);
 
     let mut g = group(c, "fetch_20_streams");
     g.throughput(Throughput::Elements(STREAM_FETCHES));
     g.bench_function("typed", |b| {
-        b.to_async(&rt).iter(|| fetch_streams_typed(&typed))
+        b.to_async(rt).iter(|| fetch_streams_typed(typed))
     });
     g.bench_function("baseline", |b| {
-        b.to_async(&rt).iter(|| fetch_streams_baseline(&baseline))
+        b.to_async(rt).iter(|| fetch_streams_baseline(baseline))
     });
-    g.finish();
+    finish(g);
 
     let mut g = group(c, "decode");
     g.measurement_time(Duration::from_secs(2));
+    let (page, activity, streams) = (&s.page, &s.activity, &s.streams);
     g.bench_function("page/typed", |b| {
-        b.iter(|| decode::<Vec<SummaryActivity>>(&page))
+        b.iter(|| decode::<Vec<SummaryActivity>>(page))
     });
     g.bench_function("page/baseline", |b| {
-        b.iter(|| decode::<Vec<BaseActivity>>(&page))
+        b.iter(|| decode::<Vec<BaseActivity>>(page))
     });
     g.bench_function("activity/typed", |b| {
-        b.iter(|| decode::<DetailedActivity>(&activity))
+        b.iter(|| decode::<DetailedActivity>(activity))
     });
     g.bench_function("activity/baseline", |b| {
-        b.iter(|| decode::<BaseActivity>(&activity))
+        b.iter(|| decode::<BaseActivity>(activity))
     });
-    g.bench_function("streams/typed", |b| {
-        b.iter(|| decode::<StreamSet>(&streams))
-    });
+    g.bench_function("streams/typed", |b| b.iter(|| decode::<StreamSet>(streams)));
     g.bench_function("streams/baseline", |b| {
-        b.iter(|| decode::<BaseStreams>(&streams))
+        b.iter(|| decode::<BaseStreams>(streams))
     });
-    g.finish();
+    finish(g);
 }
 
-mod attribution {
-    use super::*;
+// ---------------------------------------------------------------------------------------
+// Attribution (only with STRAVALIB_BENCH_ATTRIBUTION=1): where the typed side's time goes
+// ---------------------------------------------------------------------------------------
+
+/// The activity fetches through the typed client's pipeline (token, rate limiter, retries,
+/// error mapping), decoded into the baseline's struct: the pipeline's cost alone.
+async fn fetch_activities_pipeline_bare(client: &stravalib::Client) -> usize {
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+        let activity: BaseActivity = client
+            .api()
+            .request(reqwest::Method::GET, &format!("/activities/{id}"))
+            .operation("getActivityById")
+            .send_json()
+            .await
+            .expect("an activity");
+        black_box(activity);
+    }
+    ACTIVITY_FETCHES as usize
+}
+
+/// The list through the single-page form (`send`), without the auto-paging stream.
+async fn list_typed_pages(client: &stravalib::Client) -> usize {
+    let mut seen = 0;
+    for page in 1.. {
+        let activities = client
+            .get_activities()
+            .page(page)
+            .per_page(PER_PAGE as u32)
+            .send()
+            .await
+            .expect("a page");
+        let len = activities.len();
+        for activity in activities {
+            black_box(activity);
+            seen += 1;
+        }
+        if len < PER_PAGE {
+            break;
+        }
+    }
+    seen
+}
+
+fn attribution(c: &mut Bench, s: &Setup) {
     use stravalib::api_v3::RetryPolicy;
     use stravalib::rate_limit::RateLimitPolicy;
 
-    pub async fn pipeline_bare(client: &stravalib::Client) -> usize {
-        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
-            let a: BaseActivity = client
-                .api()
-                .request(reqwest::Method::GET, &format!("/activities/{id}"))
-                .operation("getActivityById")
-                .send_json()
-                .await
-                .expect("activity");
-            black_box(a);
-        }
-        ACTIVITY_FETCHES as usize
-    }
-
-    pub async fn typed_bytes(client: &stravalib::Client) -> usize {
-        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
-            let r = client
-                .api()
-                .request(reqwest::Method::GET, &format!("/activities/{id}"))
-                .send()
-                .await
-                .expect("activity");
-            let body = r.bytes().await.expect("body");
-            black_box(body);
-        }
-        ACTIVITY_FETCHES as usize
-    }
-
-    pub async fn baseline_bytes(client: &Baseline) -> usize {
-        for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
-            let body = client
-                .http
-                .get(format!("{}/activities/{id}", client.base_url))
-                .bearer_auth(ACCESS_TOKEN)
-                .send()
-                .await
-                .expect("sent")
-                .bytes()
-                .await
-                .expect("body");
-            black_box(body);
-        }
-        ACTIVITY_FETCHES as usize
-    }
-
-    pub async fn list_pages_typed(client: &stravalib::Client) -> usize {
-        let mut seen = 0;
-        for page in 1.. {
-            let items = client
-                .get_activities()
-                .page(page)
-                .per_page(PER_PAGE as u32)
-                .send()
-                .await
-                .expect("page");
-            let len = items.len();
-            for a in items {
-                black_box(a);
-                seen += 1;
-            }
-            if len < PER_PAGE {
-                break;
-            }
-        }
-        seen
-    }
-
-    pub fn bare_client(base: String) -> stravalib::Client {
-        stravalib::Client::builder()
-            .base_url(base)
-            .access_token(ACCESS_TOKEN)
-            .rate_limit(RateLimitPolicy::None)
-            .retry(RetryPolicy::none())
-            .build()
-            .expect("client")
-    }
-
-    pub fn run(c: &mut Criterion) {
-        let rt = runtime();
-        let payloads = Payloads::all();
-        let server = rt.block_on(server::start(payloads));
-        let typed = typed_client(server.base_url(LIST_TOTAL));
-        let nolimit = bare_client(server.base_url(LIST_TOTAL));
-        let baseline = Baseline::new(server.base_url(LIST_TOTAL));
-        let configured = Baseline {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .connect_timeout(Duration::from_secs(10))
-                .user_agent("stravalib-rs/0.1.0")
-                .build()
-                .unwrap(),
-            base_url: server.base_url(LIST_TOTAL),
-        };
-        let mut g = group(c, "attr");
-        g.bench_function("fetch/typed", |b| {
-            b.to_async(&rt).iter(|| fetch_activities_typed(&typed))
-        });
-        g.bench_function("fetch/typed_nolimit_noretry", |b| {
-            b.to_async(&rt).iter(|| fetch_activities_typed(&nolimit))
-        });
-        g.bench_function("fetch/pipeline_bare_structs", |b| {
-            b.to_async(&rt).iter(|| pipeline_bare(&typed))
-        });
-        g.bench_function("fetch/baseline", |b| {
-            b.to_async(&rt)
-                .iter(|| fetch_activities_baseline(&baseline))
-        });
-        g.bench_function("fetch/baseline_configured", |b| {
-            b.to_async(&rt)
-                .iter(|| fetch_activities_baseline(&configured))
-        });
-        g.bench_function("bytes/typed_pipeline", |b| {
-            b.to_async(&rt).iter(|| typed_bytes(&typed))
-        });
-        g.bench_function("bytes/baseline", |b| {
-            b.to_async(&rt).iter(|| baseline_bytes(&baseline))
-        });
-        g.bench_function("list/typed_stream", |b| {
-            b.to_async(&rt).iter(|| list_typed(&typed))
-        });
-        g.bench_function("list/typed_pages", |b| {
-            b.to_async(&rt).iter(|| list_pages_typed(&typed))
-        });
-        g.bench_function("list/baseline", |b| {
-            b.to_async(&rt).iter(|| list_baseline(&baseline))
-        });
-        g.finish();
-    }
+    let (rt, typed) = (&s.rt, &s.typed);
+    let unguarded = stravalib::Client::builder()
+        .base_url(s.server.base_url(LIST_TOTAL))
+        .access_token(ACCESS_TOKEN)
+        .rate_limit(RateLimitPolicy::None)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("a valid client");
+    println!(
+        "sizes: SummaryActivity {} bytes, DetailedActivity {} bytes, StreamSet {} bytes",
+        size_of::<SummaryActivity>(),
+        size_of::<DetailedActivity>(),
+        size_of::<StreamSet>(),
+    );
+    let mut g = group(c, "attribution");
+    g.bench_function("fetch_500_activities/typed_pipeline_baseline_struct", |b| {
+        b.to_async(rt)
+            .iter(|| fetch_activities_pipeline_bare(typed))
+    });
+    g.bench_function("fetch_500_activities/typed_no_limiter_no_retry", |b| {
+        b.to_async(rt).iter(|| fetch_activities_typed(&unguarded))
+    });
+    g.bench_function("list_2000_activities/typed_single_pages", |b| {
+        b.to_async(rt).iter(|| list_typed_pages(typed))
+    });
+    finish(g);
 }
 
 fn main() {
-    if std::env::var_os("ATTR").is_some() {
-        let mut c = Criterion::default().configure_from_args();
-        attribution::run(&mut c);
-        return;
-    }
     let listing = std::env::args().any(|a| a == "--list");
     if !listing {
         memory_check();
     }
-    let mut c = Criterion::default().configure_from_args();
-    benches(&mut c);
+    let mut c = Criterion::default()
+        .with_measurement(ThreadCpu)
+        .configure_from_args();
+    let setup = Setup::new();
+    benches(&mut c, &setup);
+    if std::env::var_os("STRAVALIB_BENCH_ATTRIBUTION").is_some() {
+        attribution(&mut c, &setup);
+    }
     c.final_summary();
 }

@@ -214,7 +214,7 @@ async fn read_tour(client: &Client, first_step: u32) -> TourResult {
                 .map(|d| d.display_in(units).to_string())
                 .unwrap_or_default(),
             q.moving_time
-                .map(|t| stravalib::units::duration::format_hms(t))
+                .map(stravalib::units::duration::format_hms)
                 .unwrap_or_default(),
             activity.name.as_deref().unwrap_or(""),
         );
@@ -249,21 +249,21 @@ async fn read_tour(client: &Client, first_step: u32) -> TourResult {
         "   {points} samples of \"{}\"",
         activity.name.as_deref().unwrap_or("")
     );
-    if let Some(hr) = streams.heartrate.as_ref().and_then(|s| s.data.as_ref()) {
-        if let (Some(max), false) = (hr.iter().max(), hr.is_empty()) {
-            let avg = hr.iter().sum::<i64>() as f64 / hr.len() as f64;
-            println!("   heart rate: average {avg:.0} bpm, max {max} bpm");
-        }
+    if let Some(hr) = streams.heartrate.as_ref().and_then(|s| s.data.as_ref())
+        && let Some(max) = hr.iter().max()
+    {
+        let avg = hr.iter().sum::<i64>() as f64 / hr.len() as f64;
+        println!("   heart rate: average {avg:.0} bpm, max {max} bpm");
     }
     if let Some(alt) = streams.altitude.as_ref().and_then(|s| s.data.as_ref()) {
         let climb: f64 = alt.windows(2).map(|w| (w[1] - w[0]).max(0.0)).sum();
         println!("   climbing: {climb:.0} m");
     }
-    if let Some(watts) = streams.watts.as_ref().and_then(|s| s.data.as_ref()) {
-        if !watts.is_empty() {
-            let avg = watts.iter().map(|w| *w as f64).sum::<f64>() / watts.len() as f64;
-            println!("   power: average {avg:.0} W");
-        }
+    if let Some(watts) = streams.watts.as_ref().and_then(|s| s.data.as_ref())
+        && !watts.is_empty()
+    {
+        let avg = watts.iter().map(|w| *w as f64).sum::<f64>() / watts.len() as f64;
+        println!("   power: average {avg:.0} W");
     }
     if let Some(Ok(track)) = activity.map.decode_polyline() {
         println!("   map: {} points in the summary polyline", track.len());

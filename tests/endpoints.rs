@@ -349,7 +349,10 @@ async fn stream_endpoints_are_typed() {
             when.method(GET)
                 .path("/api/v3/segment_efforts/6/streams")
                 .query_param("key_by_type", "true")
-                .query_param_missing("keys");
+                .query_param(
+                    "keys",
+                    "time,distance,latlng,altitude,velocity_smooth,heartrate,cadence,watts,temp,moving,grade_smooth",
+                );
             then.status(200)
                 .json_body(json!({"distance": {"data": [0.0, 10.5]}}));
         })

@@ -156,7 +156,9 @@ fn check(root: &Value, schema: &Value, v: &Value, path: &str, errors: &mut Vec<S
     if let Some(one) = s.get("oneOf").and_then(Value::as_array) {
         let n = matching(one);
         if n != 1 {
-            errors.push(format!("{path}: matches {n} of oneOf (exactly 1 needed): {v}"));
+            errors.push(format!(
+                "{path}: matches {n} of oneOf (exactly 1 needed): {v}"
+            ));
         }
     }
 }
@@ -168,7 +170,13 @@ fn schema_of<T: JsonSchema>() -> Value {
 #[test]
 fn the_validator_catches_what_it_should() {
     let activity = schema_of::<types::SummaryActivity>();
-    assert!(validate(&activity, &json!({"id": 1, "name": "x", "start_latlng": []})).is_empty());
+    assert!(
+        validate(
+            &activity,
+            &json!({"id": 1, "name": "x", "start_latlng": []})
+        )
+        .is_empty()
+    );
     assert!(validate(&activity, &json!({"id": 1, "start_date": null})).is_empty());
     let bad = [
         json!({"id": "1"}),
@@ -187,8 +195,20 @@ fn the_validator_catches_what_it_should() {
     assert!(validate(&stats, &json!({"pr_date": "2026-01-02"})).is_empty());
     assert!(!validate(&stats, &json!({"pr_date": "2026-01-02T00:00:00Z"})).is_empty());
     let fault = schema_of::<types::Fault>();
-    assert!(validate(&fault, &json!({"message": "x", "errors": "Rate Limit Exceeded"})).is_empty());
-    assert!(validate(&fault, &json!({"message": "x", "errors": [{"resource": "a"}]})).is_empty());
+    assert!(
+        validate(
+            &fault,
+            &json!({"message": "x", "errors": "Rate Limit Exceeded"})
+        )
+        .is_empty()
+    );
+    assert!(
+        validate(
+            &fault,
+            &json!({"message": "x", "errors": [{"resource": "a"}]})
+        )
+        .is_empty()
+    );
     assert!(!validate(&fault, &json!({"errors": 5})).is_empty());
 }
 
@@ -207,7 +227,11 @@ struct Probe {
 impl Probe {
     async fn new(sandbox: Sandbox) -> Self {
         let tokens = sandbox.issue_tokens(0, Scope::ALL);
-        let client = sandbox.client_builder().tokens(tokens.clone()).build().unwrap();
+        let client = sandbox
+            .client_builder()
+            .tokens(tokens.clone())
+            .build()
+            .unwrap();
         Self {
             sandbox,
             client,
@@ -237,13 +261,30 @@ impl Probe {
     }
 
     /// GETs `path` and validates the body as `T` / schema `schema`.
-    async fn get<T: JsonSchema>(&mut self, op: &str, schema: &str, list: bool, path: &str) -> Value {
+    async fn get<T: JsonSchema>(
+        &mut self,
+        op: &str,
+        schema: &str,
+        list: bool,
+        path: &str,
+    ) -> Value {
         let (status, body) = self.raw(Method::GET, path, Body::None).await;
-        assert_eq!(status, 200, "{op} {path}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            200,
+            "{op} {path}: {}",
+            String::from_utf8_lossy(&body)
+        );
         self.validate::<T>(op, schema, list, &body)
     }
 
-    fn validate<T: JsonSchema>(&mut self, op: &str, schema: &str, list: bool, body: &[u8]) -> Value {
+    fn validate<T: JsonSchema>(
+        &mut self,
+        op: &str,
+        schema: &str,
+        list: bool,
+        body: &[u8],
+    ) -> Value {
         match check_json(schema, list, body) {
             Some(Ok(())) => {}
             Some(Err(e)) => panic!("{op}: does not deserialize as {schema}: {e}"),
@@ -253,7 +294,10 @@ impl Probe {
         let errors = validate(&schema_of::<T>(), &value);
         assert!(errors.is_empty(), "{op}: schema violations: {errors:#?}");
         if list {
-            assert!(value.as_array().is_some_and(|a| !a.is_empty()), "{op}: an empty list proves little");
+            assert!(
+                value.as_array().is_some_and(|a| !a.is_empty()),
+                "{op}: an empty list proves little"
+            );
         }
         self.covered.insert(op.to_owned());
         value
@@ -317,36 +361,80 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     assert_eq!(athlete["id"], json!(me));
 
     let (status, body) = p
-        .raw(Method::PUT, "/athlete", Body::Form(vec![("weight", "68.2".into())]))
+        .raw(
+            Method::PUT,
+            "/athlete",
+            Body::Form(vec![("weight", "68.2".into())]),
+        )
         .await;
     assert_eq!(status, 200);
     p.validate::<types::DetailedAthlete>("updateLoggedInAthlete", "DetailedAthlete", false, &body);
     let typed = ApiV3::call(
         "updateLoggedInAthlete",
-        g.update_logged_in_athlete().body_map(|b| b.weight(70.5)).send(),
+        g.update_logged_in_athlete()
+            .body_map(|b| b.weight(70.5))
+            .send(),
     )
     .await
     .unwrap();
     assert_eq!(typed.weight, Some(70.5));
 
+    // Without profile:read_all, the athlete is a summary: still a DetailedAthlete.
+    let summary_token = p.sandbox.issue_tokens(0, &[Scope::Read]);
+    let body = p
+        .http
+        .get(p.url("/athlete"))
+        .bearer_auth(summary_token.access_token.expose())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let summary =
+        p.validate::<types::DetailedAthlete>("getLoggedInAthlete", "DetailedAthlete", false, &body);
+    assert_eq!(summary["resource_state"], 2);
+
     p.get::<types::Zones>("getLoggedInAthleteZones", "Zones", false, "/athlete/zones")
         .await;
-    let zones = ApiV3::call("getLoggedInAthleteZones", g.get_logged_in_athlete_zones().send())
-        .await
-        .unwrap();
+    let zones = ApiV3::call(
+        "getLoggedInAthleteZones",
+        g.get_logged_in_athlete_zones().send(),
+    )
+    .await
+    .unwrap();
     assert!(zones.heart_rate.is_some());
 
-    p.get::<types::ActivityStats>("getStats", "ActivityStats", false, &format!("/athletes/{me}/stats"))
-        .await;
-    let stats = ApiV3::call("getStats", g.get_stats().id(me).send()).await.unwrap();
-    assert!(stats.all_run_totals.unwrap().count.unwrap() + stats.all_ride_totals.unwrap().count.unwrap() > 0);
-
-    let clubs = p
-        .get::<Vec<types::SummaryClub>>("getLoggedInAthleteClubs", "SummaryClub", true, "/athlete/clubs")
-        .await;
-    ApiV3::call("getLoggedInAthleteClubs", g.get_logged_in_athlete_clubs().send())
+    p.get::<types::ActivityStats>(
+        "getStats",
+        "ActivityStats",
+        false,
+        &format!("/athletes/{me}/stats"),
+    )
+    .await;
+    let stats = ApiV3::call("getStats", g.get_stats().id(me).send())
         .await
         .unwrap();
+    assert!(
+        stats.all_run_totals.unwrap().count.unwrap()
+            + stats.all_ride_totals.unwrap().count.unwrap()
+            > 0
+    );
+
+    let clubs = p
+        .get::<Vec<types::SummaryClub>>(
+            "getLoggedInAthleteClubs",
+            "SummaryClub",
+            true,
+            "/athlete/clubs",
+        )
+        .await;
+    ApiV3::call(
+        "getLoggedInAthleteClubs",
+        g.get_logged_in_athlete_clubs().send(),
+    )
+    .await
+    .unwrap();
     let club_id = clubs[0]["id"].as_u64().unwrap();
 
     // -- activities -------------------------------------------------------------------
@@ -373,7 +461,9 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
             && a["kudos_count"].as_u64() > Some(1)
             && !a["start_latlng"].as_array().unwrap().is_empty()
         {
-            let (_, body) = p.raw(Method::GET, &format!("/activities/{id}"), Body::None).await;
+            let (_, body) = p
+                .raw(Method::GET, &format!("/activities/{id}"), Body::None)
+                .await;
             let detail: Value = serde_json::from_slice(&body).unwrap();
             if !detail["segment_efforts"].as_array().unwrap().is_empty() {
                 chosen = Some(id);
@@ -383,34 +473,77 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     }
     let id = chosen.expect("an activity with comments, kudos and efforts in 200");
     let detail = p
-        .get::<types::DetailedActivity>("getActivityById", "DetailedActivity", false, &format!("/activities/{id}"))
+        .get::<types::DetailedActivity>(
+            "getActivityById",
+            "DetailedActivity",
+            false,
+            &format!("/activities/{id}"),
+        )
         .await;
-    let typed = ApiV3::call("getActivityById", g.get_activity_by_id().id(id).include_all_efforts(true).send())
-        .await
-        .unwrap();
+    let typed = ApiV3::call(
+        "getActivityById",
+        g.get_activity_by_id()
+            .id(id)
+            .include_all_efforts(true)
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(typed.id.unwrap().as_u64(), Some(id));
     assert!(!typed.map.unwrap().polyline.unwrap().is_empty());
 
-    p.get::<Vec<types::Lap>>("getLapsByActivityId", "Lap", true, &format!("/activities/{id}/laps"))
-        .await;
-    ApiV3::call("getLapsByActivityId", g.get_laps_by_activity_id().id(id).send())
-        .await
-        .unwrap();
-    p.get::<Vec<types::ActivityZone>>("getZonesByActivityId", "ActivityZone", true, &format!("/activities/{id}/zones"))
-        .await;
-    ApiV3::call("getZonesByActivityId", g.get_zones_by_activity_id().id(id).send())
-        .await
-        .unwrap();
-    p.get::<Vec<types::Comment>>("getCommentsByActivityId", "Comment", true, &format!("/activities/{id}/comments"))
-        .await;
-    ApiV3::call("getCommentsByActivityId", g.get_comments_by_activity_id().id(id).page_size(2).send())
-        .await
-        .unwrap();
-    p.get::<Vec<types::SummaryAthlete>>("getKudoersByActivityId", "SummaryAthlete", true, &format!("/activities/{id}/kudos"))
-        .await;
-    ApiV3::call("getKudoersByActivityId", g.get_kudoers_by_activity_id().id(id).send())
-        .await
-        .unwrap();
+    p.get::<Vec<types::Lap>>(
+        "getLapsByActivityId",
+        "Lap",
+        true,
+        &format!("/activities/{id}/laps"),
+    )
+    .await;
+    ApiV3::call(
+        "getLapsByActivityId",
+        g.get_laps_by_activity_id().id(id).send(),
+    )
+    .await
+    .unwrap();
+    p.get::<Vec<types::ActivityZone>>(
+        "getZonesByActivityId",
+        "ActivityZone",
+        true,
+        &format!("/activities/{id}/zones"),
+    )
+    .await;
+    ApiV3::call(
+        "getZonesByActivityId",
+        g.get_zones_by_activity_id().id(id).send(),
+    )
+    .await
+    .unwrap();
+    p.get::<Vec<types::Comment>>(
+        "getCommentsByActivityId",
+        "Comment",
+        true,
+        &format!("/activities/{id}/comments"),
+    )
+    .await;
+    ApiV3::call(
+        "getCommentsByActivityId",
+        g.get_comments_by_activity_id().id(id).page_size(2).send(),
+    )
+    .await
+    .unwrap();
+    p.get::<Vec<types::SummaryAthlete>>(
+        "getKudoersByActivityId",
+        "SummaryAthlete",
+        true,
+        &format!("/activities/{id}/kudos"),
+    )
+    .await;
+    ApiV3::call(
+        "getKudoersByActivityId",
+        g.get_kudoers_by_activity_id().id(id).send(),
+    )
+    .await
+    .unwrap();
     let streams = p
         .get::<types::StreamSet>(
             "getActivityStreams",
@@ -442,7 +575,12 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         )
         .await;
     assert_eq!(status, 200);
-    let updated = p.validate::<types::DetailedActivity>("updateActivityById", "DetailedActivity", false, &body);
+    let updated = p.validate::<types::DetailedActivity>(
+        "updateActivityById",
+        "DetailedActivity",
+        false,
+        &body,
+    );
     assert_eq!(updated["name"], "Renamed");
     let typed = ApiV3::call(
         "updateActivityById",
@@ -476,7 +614,11 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
             .body_map(|b| {
                 b.name("Lunch run")
                     .sport_type(SportType::Run)
-                    .start_date_local("2026-04-01T12:30:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+                    .start_date_local(
+                        "2026-04-01T12:30:00Z"
+                            .parse::<chrono::DateTime<chrono::Utc>>()
+                            .unwrap(),
+                    )
                     .elapsed_time(1800)
                     .distance(Some(5200.0))
                     .commute(Some(0))
@@ -487,7 +629,10 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     .unwrap();
     assert_eq!(created.sport_type, Some(SportType::Run));
     assert_eq!(created.manual, Some(true));
-    assert_eq!(created.start_date_local.unwrap().to_rfc3339(), "2026-04-01T12:30:00+00:00");
+    assert_eq!(
+        created.start_date_local.unwrap().to_rfc3339(),
+        "2026-04-01T12:30:00+00:00"
+    );
 
     // -- segments and efforts -----------------------------------------------------------
     let effort = &detail["segment_efforts"][0];
@@ -500,14 +645,19 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         &format!("/segment_efforts/{effort_id}"),
     )
     .await;
-    ApiV3::call("getSegmentEffortById", g.get_segment_effort_by_id().id(effort_id).send())
-        .await
-        .unwrap();
+    ApiV3::call(
+        "getSegmentEffortById",
+        g.get_segment_effort_by_id().id(effort_id).send(),
+    )
+    .await
+    .unwrap();
     p.get::<types::StreamSet>(
         "getSegmentEffortStreams",
         "StreamSet",
         false,
-        &format!("/segment_efforts/{effort_id}/streams?keys=latlng,altitude,heartrate&key_by_type=true"),
+        &format!(
+            "/segment_efforts/{effort_id}/streams?keys=latlng,altitude,heartrate&key_by_type=true"
+        ),
     )
     .await;
     let typed = ApiV3::call(
@@ -528,22 +678,50 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         &format!("/segment_efforts?segment_id={segment_id}"),
     )
     .await;
-    ApiV3::call("getEffortsBySegmentId", g.get_efforts_by_segment_id().segment_id(segment_id).per_page(5).send())
-        .await
-        .unwrap();
+    ApiV3::call(
+        "getEffortsBySegmentId",
+        g.get_efforts_by_segment_id()
+            .segment_id(segment_id)
+            .per_page(5)
+            .send(),
+    )
+    .await
+    .unwrap();
     let segment = p
-        .get::<types::DetailedSegment>("getSegmentById", "DetailedSegment", false, &format!("/segments/{segment_id}"))
+        .get::<types::DetailedSegment>(
+            "getSegmentById",
+            "DetailedSegment",
+            false,
+            &format!("/segments/{segment_id}"),
+        )
         .await;
     assert!(segment["athlete_segment_stats"]["effort_count"].as_u64() >= Some(1));
-    let typed = ApiV3::call("getSegmentById", g.get_segment_by_id().id(segment_id).send())
-        .await
-        .unwrap();
-    assert!(typed.athlete_segment_stats.unwrap().pr_elapsed_time.is_some());
-    p.get::<types::StreamSet>("getSegmentStreams", "StreamSet", false, &format!("/segments/{segment_id}/streams?key_by_type=true"))
-        .await;
+    let typed = ApiV3::call(
+        "getSegmentById",
+        g.get_segment_by_id().id(segment_id).send(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        typed
+            .athlete_segment_stats
+            .unwrap()
+            .pr_elapsed_time
+            .is_some()
+    );
+    p.get::<types::StreamSet>(
+        "getSegmentStreams",
+        "StreamSet",
+        false,
+        &format!("/segments/{segment_id}/streams?key_by_type=true"),
+    )
+    .await;
     ApiV3::call(
         "getSegmentStreams",
-        g.get_segment_streams().id(segment_id).key_by_type(true).send(),
+        g.get_segment_streams()
+            .id(segment_id)
+            .key_by_type(true)
+            .send(),
     )
     .await
     .unwrap();
@@ -556,9 +734,15 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         .await;
     assert_eq!(status, 200);
     p.validate::<types::DetailedSegment>("starSegment", "DetailedSegment", false, &body);
-    let typed = ApiV3::call("starSegment", g.star_segment().id(segment_id).body_map(|b| b.starred(true)).send())
-        .await
-        .unwrap();
+    let typed = ApiV3::call(
+        "starSegment",
+        g.star_segment()
+            .id(segment_id)
+            .body_map(|b| b.starred(true))
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(typed.id.unwrap().as_u64(), Some(segment_id));
     p.get::<Vec<types::SummarySegment>>(
         "getLoggedInAthleteStarredSegments",
@@ -573,13 +757,21 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     )
     .await
     .unwrap();
-    assert!(starred.iter().any(|s| s.id.unwrap().as_u64() == Some(segment_id)));
+    assert!(
+        starred
+            .iter()
+            .any(|s| s.id.unwrap().as_u64() == Some(segment_id))
+    );
     let (lat, lng) = (
         segment["start_latlng"][0].as_f64().unwrap(),
         segment["start_latlng"][1].as_f64().unwrap(),
     );
     let bounds = format!("{},{},{},{}", lat - 0.2, lng - 0.2, lat + 0.2, lng + 0.2);
-    let kind = if segment["activity_type"] == "Run" { "running" } else { "riding" };
+    let kind = if segment["activity_type"] == "Run" {
+        "running"
+    } else {
+        "riding"
+    };
     let found = p
         .get::<types::ExplorerResponse>(
             "exploreSegments",
@@ -593,62 +785,123 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         "exploreSegments",
         g.explore_segments()
             .bounds(ExploreBounds::new(lat - 0.2, lng - 0.2, lat + 0.2, lng + 0.2).unwrap())
-            .activity_type(if kind == "running" { ExploreActivityType::Running } else { ExploreActivityType::Riding })
+            .activity_type(if kind == "running" {
+                ExploreActivityType::Running
+            } else {
+                ExploreActivityType::Riding
+            })
             .send(),
     )
     .await
     .unwrap();
 
     // -- clubs (the retired endpoints served: retired_endpoints(false)) ----------------------
-    p.get::<types::DetailedClub>("getClubById", "DetailedClub", false, &format!("/clubs/{club_id}"))
-        .await;
-    ApiV3::call("getClubById", g.get_club_by_id().id(club_id).send()).await.unwrap();
-    p.get::<Vec<types::ClubAthlete>>("getClubMembersById", "ClubAthlete", true, &format!("/clubs/{club_id}/members"))
-        .await;
-    #[allow(deprecated)]
-    ApiV3::call("getClubMembersById", g.get_club_members_by_id().id(club_id).send())
+    p.get::<types::DetailedClub>(
+        "getClubById",
+        "DetailedClub",
+        false,
+        &format!("/clubs/{club_id}"),
+    )
+    .await;
+    ApiV3::call("getClubById", g.get_club_by_id().id(club_id).send())
         .await
         .unwrap();
-    p.get::<Vec<types::SummaryAthlete>>("getClubAdminsById", "SummaryAthlete", true, &format!("/clubs/{club_id}/admins"))
-        .await;
+    p.get::<Vec<types::ClubAthlete>>(
+        "getClubMembersById",
+        "ClubAthlete",
+        true,
+        &format!("/clubs/{club_id}/members"),
+    )
+    .await;
     #[allow(deprecated)]
-    ApiV3::call("getClubAdminsById", g.get_club_admins_by_id().id(club_id).send())
-        .await
-        .unwrap();
-    p.get::<Vec<types::ClubActivity>>("getClubActivitiesById", "ClubActivity", true, &format!("/clubs/{club_id}/activities"))
-        .await;
+    ApiV3::call(
+        "getClubMembersById",
+        g.get_club_members_by_id().id(club_id).send(),
+    )
+    .await
+    .unwrap();
+    p.get::<Vec<types::SummaryAthlete>>(
+        "getClubAdminsById",
+        "SummaryAthlete",
+        true,
+        &format!("/clubs/{club_id}/admins"),
+    )
+    .await;
     #[allow(deprecated)]
-    ApiV3::call("getClubActivitiesById", g.get_club_activities_by_id().id(club_id).send())
-        .await
-        .unwrap();
+    ApiV3::call(
+        "getClubAdminsById",
+        g.get_club_admins_by_id().id(club_id).send(),
+    )
+    .await
+    .unwrap();
+    p.get::<Vec<types::ClubActivity>>(
+        "getClubActivitiesById",
+        "ClubActivity",
+        true,
+        &format!("/clubs/{club_id}/activities"),
+    )
+    .await;
+    #[allow(deprecated)]
+    ApiV3::call(
+        "getClubActivitiesById",
+        g.get_club_activities_by_id().id(club_id).send(),
+    )
+    .await
+    .unwrap();
 
     // -- gear and routes --------------------------------------------------------------------
     let gear_id = athlete["shoes"][0]["id"].as_str().unwrap().to_owned();
-    p.get::<types::DetailedGear>("getGearById", "DetailedGear", false, &format!("/gear/{gear_id}"))
-        .await;
+    p.get::<types::DetailedGear>(
+        "getGearById",
+        "DetailedGear",
+        false,
+        &format!("/gear/{gear_id}"),
+    )
+    .await;
     let gear = ApiV3::call("getGearById", g.get_gear_by_id().id(gear_id.clone()).send())
         .await
         .unwrap();
     assert_eq!(gear.id.as_deref(), Some(gear_id.as_str()));
     let routes = p
-        .get::<Vec<types::Route>>("getRoutesByAthleteId", "Route", true, &format!("/athletes/{me}/routes"))
+        .get::<Vec<types::Route>>(
+            "getRoutesByAthleteId",
+            "Route",
+            true,
+            &format!("/athletes/{me}/routes"),
+        )
         .await;
-    ApiV3::call("getRoutesByAthleteId", g.get_routes_by_athlete_id().id(me).send())
-        .await
-        .unwrap();
+    ApiV3::call(
+        "getRoutesByAthleteId",
+        g.get_routes_by_athlete_id().id(me).send(),
+    )
+    .await
+    .unwrap();
     let route_id = routes[0]["id"].as_u64().unwrap();
-    p.get::<types::Route>("getRouteById", "Route", false, &format!("/routes/{route_id}"))
-        .await;
+    p.get::<types::Route>(
+        "getRouteById",
+        "Route",
+        false,
+        &format!("/routes/{route_id}"),
+    )
+    .await;
     let route = ApiV3::call("getRouteById", g.get_route_by_id().id(route_id).send())
         .await
         .unwrap();
     assert_eq!(route.id_str.as_deref(), Some(route_id.to_string().as_str()));
-    p.get::<types::RouteStreams>("getRouteStreams", "RouteStreams", false, &format!("/routes/{route_id}/streams"))
-        .await;
+    p.get::<types::RouteStreams>(
+        "getRouteStreams",
+        "RouteStreams",
+        false,
+        &format!("/routes/{route_id}/streams"),
+    )
+    .await;
     let typed = ApiV3::call("getRouteStreams", g.get_route_streams().id(route_id).send())
         .await
         .unwrap();
-    assert!(matches!(typed, types::RouteStreams::Array(ref list) if list.len() == 3), "{typed:?}");
+    assert!(
+        matches!(typed, types::RouteStreams::Array(ref list) if list.len() == 3),
+        "{typed:?}"
+    );
     for (op, suffix, marker) in [
         ("getRouteAsGPX", "export_gpx", "<gpx"),
         ("getRouteAsTCX", "export_tcx", "<TrainingCenterDatabase"),
@@ -658,10 +911,13 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         } else {
             g.get_route_as_tcx().id(route_id).send().await
         };
-        let stream = response.unwrap_or_else(|e| panic!("{op}: {e}")).into_inner();
-        let bytes: Vec<u8> = futures::TryStreamExt::try_concat(
-            futures::TryStreamExt::map_ok(stream.into_inner(), |b| b.to_vec()),
-        )
+        let stream = response
+            .unwrap_or_else(|e| panic!("{op}: {e}"))
+            .into_inner();
+        let bytes: Vec<u8> = futures::TryStreamExt::try_concat(futures::TryStreamExt::map_ok(
+            stream.into_inner(),
+            |b| b.to_vec(),
+        ))
         .await
         .unwrap();
         let text = String::from_utf8(bytes).unwrap();
@@ -675,7 +931,8 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         reqwest::multipart::Form::new()
             .part(
                 "file",
-                reqwest::multipart::Part::bytes(GPX_FILE.as_bytes().to_vec()).file_name("canal.gpx"),
+                reqwest::multipart::Part::bytes(GPX_FILE.as_bytes().to_vec())
+                    .file_name("canal.gpx"),
             )
             .text("data_type", "gpx")
             .text("external_id", "canal-1")
@@ -694,13 +951,24 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     assert!(upload["error"].is_null() && upload["activity_id"].is_null());
     let upload_id = upload["id"].as_u64().unwrap();
     let ready = p
-        .get::<types::Upload>("getUploadById", "Upload", false, &format!("/uploads/{upload_id}"))
+        .get::<types::Upload>(
+            "getUploadById",
+            "Upload",
+            false,
+            &format!("/uploads/{upload_id}"),
+        )
         .await;
     assert_eq!(ready["status"], "Your activity is ready.");
-    let typed = ApiV3::call("getUploadById", g.get_upload_by_id().upload_id(upload_id).send())
-        .await
-        .unwrap();
-    assert_eq!(typed.activity_id, Some(stravalib::Id::from(ready["activity_id"].as_u64().unwrap())));
+    let typed = ApiV3::call(
+        "getUploadById",
+        g.get_upload_by_id().upload_id(upload_id).send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        typed.activity_id,
+        Some(stravalib::Id::from(ready["activity_id"].as_u64().unwrap()))
+    );
     // The handwritten way through the pipeline, as a user of the crate would send it.
     let second: types::Upload = p
         .client
@@ -716,21 +984,26 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     // -- every operation of openapi/strava.json was exercised ---------------------------------
     let expected = operation_ids();
     let missing: Vec<_> = expected.difference(&p.covered).collect();
-    assert!(missing.is_empty(), "operations the sandbox was not checked on: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "operations the sandbox was not checked on: {missing:?}"
+    );
     assert_eq!(expected.len(), 34);
 }
 
 #[tokio::test]
 async fn error_answers_are_strava_faults() {
-    let sandbox = Sandbox::builder().rate_limits(200, 2000, 4, 1000).start().await.unwrap();
+    let sandbox = Sandbox::builder()
+        .rate_limits(200, 2000, 4, 1000)
+        .start()
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let api = sandbox.api_base();
     let read_only = sandbox.issue_tokens(0, &[Scope::Read]);
-    let get = |path: &str, token: &str| {
-        http.get(format!("{api}{path}")).bearer_auth(token).send()
-    };
+    let get = |path: &str, token: &str| http.get(format!("{api}{path}")).bearer_auth(token).send();
     let fault_schema = schema_of::<types::Fault>();
-    let mut check_fault = |status: u16, expected_status: u16, body: &[u8]| -> Value {
+    let check_fault = |status: u16, expected_status: u16, body: &[u8]| -> Value {
         assert_eq!(status, expected_status, "{}", String::from_utf8_lossy(body));
         check_json("Fault", false, body).unwrap().unwrap();
         let v: Value = serde_json::from_slice(body).unwrap();
@@ -745,13 +1018,17 @@ async fn error_answers_are_strava_faults() {
         json!({"message": "Authorization Error", "errors": [{"resource": "AccessToken", "field": "activity:read_permission", "code": "missing"}]})
     );
     let full = sandbox.issue_tokens(0, Scope::ALL);
-    let r = get("/activities/1", full.access_token.expose()).await.unwrap();
+    let r = get("/activities/1", full.access_token.expose())
+        .await
+        .unwrap();
     let v = check_fault(r.status().as_u16(), 404, &r.bytes().await.unwrap());
     assert_eq!(
         v,
         json!({"message": "Record Not Found", "errors": [{"resource": "Activity", "field": "id", "code": "not found"}]})
     );
-    let r = get("/clubs/1/members", full.access_token.expose()).await.unwrap();
+    let r = get("/clubs/1/members", full.access_token.expose())
+        .await
+        .unwrap();
     let v = check_fault(r.status().as_u16(), 404, &r.bytes().await.unwrap());
     assert_eq!(
         v,
@@ -769,4 +1046,71 @@ async fn error_answers_are_strava_faults() {
     let r = get("/athlete", full.access_token.expose()).await.unwrap();
     let v = check_fault(r.status().as_u16(), 429, &r.bytes().await.unwrap());
     assert_eq!(v["message"], "Rate Limit Exceeded");
+}
+
+#[tokio::test]
+async fn odd_requests_get_strava_faults_never_server_errors() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let token = sandbox.issue_tokens(0, Scope::ALL).access_token;
+    let http = reqwest::Client::new();
+    let api = sandbox.api_base();
+    let big = "1".repeat(40);
+    type Case = (Method, String, Option<Vec<(&'static str, &'static str)>>);
+    let cases: Vec<Case> = vec![
+        (Method::GET, "/activities/abc".into(), None),
+        (Method::GET, format!("/activities/{big}"), None),
+        (Method::GET, "/activities/14000000000/comments?after_cursor=c2J4OjE0MDAwMDAwMDAwOjE4NDQ2NzQ0MDczNzA5NTUxNjE1".into(), None),
+        (Method::GET, "/athlete/activities?before=yesterday".into(), None),
+        (Method::GET, "/athlete/activities?page=-5&per_page=0&after=-99999999999".into(), None),
+        (Method::GET, "/athlete/activities?before=9223372036854775807&after=-9223372036854775808".into(), None),
+        (Method::GET, "/segments/explore?bounds=1,2".into(), None),
+        (Method::GET, "/segments/explore".into(), None),
+        (Method::GET, "/segment_efforts?segment_id=x".into(), None),
+        (Method::GET, "/segment_efforts".into(), None),
+        (Method::GET, "/segment_efforts/18446744073709551615".into(), None),
+        (Method::GET, "/routes/1/streams".into(), None),
+        (Method::GET, "/routes/18446744073709551615/export_gpx".into(), None),
+        (Method::GET, "/uploads/1".into(), None),
+        (Method::GET, "/gear/b".into(), None),
+        (Method::GET, "/gear/\u{e9}t\u{e9}".into(), None),
+        (Method::GET, "/clubs/0".into(), None),
+        (Method::GET, "/athletes/0/stats".into(), None),
+        (Method::GET, "/no/such/path".into(), None),
+        (Method::DELETE, "/athlete".into(), None),
+        (Method::PUT, "/segments/1/starred".into(), Some(vec![])),
+        (Method::PUT, "/athlete".into(), Some(vec![("weight", "heavy")])),
+        (Method::POST, "/activities".into(), Some(vec![("name", "x"), ("sport_type", "Run"), ("start_date_local", "soon"), ("elapsed_time", "1")])),
+        (Method::POST, "/activities".into(), Some(vec![("name", "x"), ("sport_type", "Kitefoil"), ("start_date_local", "2026-01-01T00:00:00Z"), ("elapsed_time", "1")])),
+        (Method::POST, "/activities".into(), Some(vec![("name", "x"), ("sport_type", "Run"), ("start_date_local", "2026-01-01T00:00:00Z"), ("elapsed_time", "1e300")])),
+        (Method::POST, "/uploads".into(), Some(vec![("data_type", "gpx")])),
+    ];
+    for (method, path, form) in cases {
+        let mut request = http
+            .request(method.clone(), format!("{api}{path}"))
+            .bearer_auth(token.expose());
+        if let Some(form) = &form {
+            request = request.form(form);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.bytes().await.unwrap();
+        assert!(
+            (400..500).contains(&status) || status == 200,
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        if status != 200 {
+            check_json("Fault", false, &body)
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        }
+    }
+    // Still serving.
+    let r = http
+        .get(format!("{api}/athlete"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -16,14 +16,28 @@ enum Owner {
     Segment,
 }
 
+impl Owner {
+    /// What to ask for when the caller names no keys: everything the owner can have.
+    fn default_keys(self) -> StreamKeys {
+        match self {
+            Owner::Activity | Owner::Effort => StreamKeys::all(),
+            Owner::Segment => StreamKeys::new([
+                StreamType::Distance,
+                StreamType::Latlng,
+                StreamType::Altitude,
+            ]),
+        }
+    }
+}
+
 impl Client {
-    /// An activity's streams; all available ones unless [`StreamsRequest::keys`] narrows
-    /// them.
+    /// An activity's streams: every type unless [`StreamsRequest::keys`] narrows them
+    /// (Strava itself answers with `distance` only when no keys are sent).
     pub fn get_activity_streams(&self, activity_id: impl Into<Id>) -> StreamsRequest {
         StreamsRequest::new(self, Owner::Activity, activity_id.into())
     }
 
-    /// A segment effort's streams.
+    /// A segment effort's streams (every type unless narrowed with `keys`).
     pub fn get_effort_streams(&self, effort_id: impl Into<Id>) -> StreamsRequest {
         StreamsRequest::new(self, Owner::Effort, effort_id.into())
     }
@@ -120,10 +134,8 @@ impl StreamsRequest {
         // The three operations take the same parameters; one macro keeps them in step.
         macro_rules! call {
             ($builder:expr, $op:literal) => {{
-                let mut call = $builder.id(self.id).key_by_type(true);
-                if let Some(keys) = self.keys {
-                    call = call.keys(keys);
-                }
+                let keys = self.keys.unwrap_or_else(|| self.owner.default_keys());
+                let mut call = $builder.id(self.id).key_by_type(true).keys(keys);
                 if let Some(r) = self.resolution {
                     call = call.resolution(r);
                 }

@@ -1,4 +1,7 @@
 //! `/api/v3/...`: authentication, rate limits, and every operation.
+// Handlers return `Result<_, Response>`: the error is the HTTP answer to send, and it is
+// not worth boxing on this path.
+#![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -229,11 +232,19 @@ pub(crate) async fn handle(inner: &Arc<Inner>, rest: &str, req: Request) -> Resp
 async fn route(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: Request) -> Reply {
     let retired = ctx.inner.config.retired_endpoints;
     match (method.as_str(), seg) {
-        ("GET", ["athlete"]) => ok(&render::detailed_athlete(
-            ctx.world(),
-            &ctx.inner.lock(),
-            &ctx.world().athletes[ctx.athlete],
-        )),
+        ("GET", ["athlete"]) => {
+            let athlete = &ctx.world().athletes[ctx.athlete];
+            // The detailed representation needs profile:read_all; others get a summary.
+            if ctx.has(Scope::ProfileReadAll) {
+                ok(&render::detailed_athlete(
+                    ctx.world(),
+                    &ctx.inner.lock(),
+                    athlete,
+                ))
+            } else {
+                ok(&render::summary_athlete(athlete))
+            }
+        }
         ("PUT", ["athlete"]) => update_athlete(ctx, params(req).await?),
         ("GET", ["athlete", "zones"]) => {
             ctx.require(Scope::ProfileReadAll)?;
@@ -557,7 +568,8 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
         .ok_or_else(|| bad_request("Activity", "elapsed_time", "missing"))?
         .parse::<f64>()
         .ok()
-        .filter(|t| t.is_finite() && *t > 0.0)
+        // At most a year.
+        .filter(|t| t.is_finite() && *t >= 1.0 && *t <= 366.0 * 86_400.0)
         .ok_or_else(|| bad_request("Activity", "elapsed_time", "invalid"))?
         as i64;
     let distance = match field("distance") {
@@ -565,7 +577,7 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
         Some(d) => d
             .parse::<f64>()
             .ok()
-            .filter(|d| d.is_finite() && *d >= 0.0)
+            .filter(|d| d.is_finite() && *d >= 0.0 && *d <= 1e8)
             .ok_or_else(|| bad_request("Activity", "distance", "invalid"))?,
     };
     let flag = |k: &str| -> Result<bool, Response> {
@@ -743,11 +755,9 @@ fn comments(ctx: &Ctx<'_>, id: &str) -> Reply {
     };
     let from = match ctx.query.get("after_cursor").filter(|c| !c.is_empty()) {
         None => 0,
-        Some(c) => {
-            render::parse_cursor(v.id, c)
-                .ok_or_else(|| bad_request("Comment", "after_cursor", "invalid"))?
-                + 1
-        }
+        Some(c) => render::parse_cursor(v.id, c)
+            .ok_or_else(|| bad_request("Comment", "after_cursor", "invalid"))?
+            .saturating_add(1),
     };
     ok(&Value::Array(page(&all, (from, size))))
 }
@@ -1098,7 +1108,7 @@ pub(crate) fn finish_upload(inner: &Inner, state: &mut state::State, id: u64) {
     };
     let Parsed::Activity(p) = &u.parsed else {
         if let Some(x) = state.uploads.get_mut(&id) {
-            x.state = UploadState::Failed("Improperly formatted data.".to_owned());
+            x.state = UploadState::Failed("Improperly formatted data".to_owned());
         }
         return;
     };

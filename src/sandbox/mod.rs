@@ -28,7 +28,8 @@
 //! Under [`api_base`](Sandbox::api_base) (`http://127.0.0.1:PORT/api/v3`), every
 //! operation of `openapi/strava.json`:
 //!
-//! - athletes: `GET/PUT /athlete` (form `weight`), `/athlete/zones`,
+//! - athletes: `GET /athlete` (detailed with `profile:read_all`, a summary otherwise),
+//!   `PUT /athlete` (form `weight`), `/athlete/zones`,
 //!   `/athletes/{id}/stats`, `/athlete/activities` (newest first; `before`/`after` epoch
 //!   filters; with only `after`, oldest first, as Strava does), `/athlete/clubs`,
 //!   `/athletes/{id}/routes`;
@@ -70,10 +71,22 @@
 //! Tokens must travel in the `Authorization: Bearer` header: an `access_token` query
 //! parameter is refused with 401. A token without the scope an operation needs gets
 //! Strava's 401 (`{"resource": "AccessToken", "field": "activity:read_permission",
-//! "code": "missing"}`).
+//! "code": "missing"}`):
+//!
+//! | scope | needed for |
+//! |---|---|
+//! | `read` (or `read_all`) | stats, clubs, gear, routes, segments, starred segments, explore |
+//! | `activity:read` (or `activity:read_all`) | activities and their laps, zones, comments, kudos, streams; segment efforts |
+//! | `activity:read_all` | seeing "Only You" activities (lists skip them, lookups answer 404) |
+//! | `activity:write` | creating and updating activities, uploads |
+//! | `profile:read_all` | athlete zones, the detailed `GET /athlete` |
+//! | `profile:write` | `PUT /athlete` (weight), starring segments |
+//! | `read_all` | your own private routes (others' stay hidden) |
 //!
 //! The server reads time only from its [`SandboxClock`]: advance it to expire tokens,
-//! finish uploads or reach the next rate-limit window without waiting.
+//! finish uploads or reach the next rate-limit window without waiting. (The sandbox does
+//! real network I/O on `127.0.0.1`: don't run it under a paused tokio clock, whose
+//! auto-advance fires client timeouts while a request is in flight.)
 //!
 //! # Standalone
 //!
@@ -119,6 +132,7 @@ pub struct Sandbox {
     inner: Arc<Inner>,
     addr: SocketAddr,
     task: Option<tokio::task::JoinHandle<()>>,
+    ticker: tokio::task::JoinHandle<()>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -136,6 +150,7 @@ impl std::fmt::Debug for Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.ticker.abort();
         if let Some(task) = self.task.take() {
             task.abort();
         }
@@ -160,6 +175,7 @@ impl Sandbox {
 
     /// Stops the server and waits until it has stopped.
     pub async fn shutdown(mut self) {
+        self.ticker.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -279,9 +295,15 @@ impl Sandbox {
             .oauth_base(self.oauth_base())
             .credentials(self.credentials())
             .tokens(self.issue_tokens(0, Scope::ALL))
-            .rate_limit(RateLimitPolicy::Custom(
-                RateLimitPolicy::default().into_limiter_with_clock(Arc::new(self.clock())),
-            ))
+            .rate_limit(self.rate_limit_policy(RateLimitPolicy::default()))
+    }
+
+    /// `policy` with its limiter reading the sandbox clock, so that client and sandbox
+    /// agree on rate-limit windows after the clock jumps. Use it when changing the policy
+    /// of [`client_builder`](Self::client_builder):
+    /// `sandbox.client_builder().rate_limit(sandbox.rate_limit_policy(RateLimitPolicy::RaiseOnLimit))`.
+    pub fn rate_limit_policy(&self, policy: RateLimitPolicy) -> RateLimitPolicy {
+        RateLimitPolicy::Custom(policy.into_limiter_with_clock(Arc::new(self.clock())))
     }
 
     /// A client ready to call the sandbox as athlete 0 (every scope). See
@@ -474,6 +496,10 @@ impl SandboxBuilder {
 
     /// The sandbox clock starts at `start` instead of the system time. Generated
     /// activities end at midnight UTC of that day.
+    ///
+    /// Clients decide when to refresh by their own (system) clock: with a start in the
+    /// past, the tokens the sandbox issues look expired to them and are refreshed before
+    /// every request. Prefer the present or the future when clients hold tokens.
     pub fn start_time(mut self, start: DateTime<Utc>) -> Self {
         self.start_time = Some(start);
         self
@@ -569,10 +595,24 @@ impl SandboxBuilder {
                 })
                 .await;
         });
+        // Uploads finish "in the background": by the sandbox clock even when nobody polls
+        // (so their webhook events are sent).
+        let weak = Arc::downgrade(&inner);
+        let ticker = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_millis(200));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let mut state = inner.lock();
+                inner.settle_uploads(&mut state);
+            }
+        });
         Ok(Sandbox {
             inner,
             addr,
             task: Some(task),
+            ticker,
             stop: Some(stop),
         })
     }

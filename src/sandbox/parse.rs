@@ -169,15 +169,15 @@ fn sport_from(word: &str) -> Option<String> {
 }
 
 /// Collects a track from scanned XML: `point` names the element of one sample.
-fn collect_points(
-    events: &[Event<'_>],
-    point: &str,
-) -> (
+/// Samples (with their absolute time), and the name, sport and device of a file.
+type Collected = (
     Vec<(RecordedPoint, Option<i64>)>,
     Option<String>,
     Option<String>,
     Option<String>,
-) {
+);
+
+fn collect_points(events: &[Event<'_>], point: &str) -> Collected {
     let mut points = Vec::new();
     let mut current: Option<(RecordedPoint, Option<i64>)> = None;
     let mut path: Vec<&str> = Vec::new();

@@ -66,7 +66,6 @@ pub(crate) fn summary_athlete(a: &Athlete) -> Value {
         "created_at": iso(a.created_at),
         "updated_at": iso(a.updated_at),
         "badge_type_id": if a.premium { 1 } else { 0 },
-        "weight": a.weight,
         "profile_medium": picture(a.id, "medium"),
         "profile": picture(a.id, "large"),
         "friend": null,
@@ -830,9 +829,8 @@ pub(crate) fn activity_zones(world: &World, v: &View) -> Value {
     let mut out = Vec::new();
     let mut bucket = |bounds: Vec<(i64, i64)>, values: &[i64], kind: &str, sensor: bool| {
         let mut times = vec![0f64; bounds.len()];
-        for i in 1..values.len() {
+        for (i, &x) in values.iter().enumerate().skip(1) {
             let dt = (s.time[i] - s.time[i - 1]).min(30) as f64;
-            let x = values[i];
             let z = bounds
                 .iter()
                 .position(|(lo, hi)| x >= *lo && (*hi < 0 || x < *hi))

@@ -290,7 +290,7 @@ impl View {
 
 /// Is generated activity `k` of `athlete` private? (Cheap: used while paging.)
 pub(crate) fn generated_private(world: &World, athlete: usize, k: usize) -> bool {
-    world::mix(&[world.seed, 0x9B1, athlete as u64, k as u64]) % 25 == 0
+    world::mix(&[world.seed, 0x9B1, athlete as u64, k as u64]).is_multiple_of(25)
 }
 
 /// The view of generated activity `(athlete, k)`.

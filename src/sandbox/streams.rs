@@ -166,7 +166,7 @@ fn grade_at(track: &Track, length: f64, u: f64) -> f64 {
 pub(crate) fn generate(world: &World, core: &Core) -> Streams {
     let athlete = &world.athletes[core.athlete];
     let city = athlete.city();
-    let (step, n) = sampling(core);
+    let (_, n) = sampling(core);
     let pause = pause(core);
     let mut rng = world::rng(&[core.detail_seed, 0x57E]);
     let phase1 = rng.random_range(0.0..std::f64::consts::TAU);
@@ -241,15 +241,19 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
     };
     let heartrate = core.average_heartrate.map(|avg| {
         let max = core.max_heartrate.unwrap_or(athlete.max_hr);
+        let swing = (max - avg) * 0.6;
+        let phase = rng.random_range(0.0..std::f64::consts::TAU);
         (0..n)
             .map(|i| {
                 let u = i as f64 / (n - 1) as f64;
                 let warmup = 0.9 + 0.1 * (u * 8.0).min(1.0);
                 let grade = grade_smooth.as_ref().map_or(0.0, |g| g[i]);
-                let hr = avg * warmup * (0.96 + 0.08 * (weight[i] - 1.0))
-                    + 0.5 * grade
-                    + 4.0 * (u - 0.5)
-                    + rng.random_range(-1.5..1.5);
+                let hr = avg * warmup
+                    + swing * (std::f64::consts::TAU * 5.0 * u + phase).sin()
+                    + 8.0 * (weight[i] - 1.0)
+                    + 1.0 * grade
+                    + 3.0 * (u - 0.5)
+                    + rng.random_range(-2.0..2.0);
                 hr.clamp(avg - 45.0, max).round() as i64
             })
             .collect::<Vec<_>>()
@@ -293,7 +297,6 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
                 })
                 .collect::<Vec<_>>()
         });
-    let _ = step;
     Streams {
         time,
         distance,

@@ -49,7 +49,7 @@ pub(crate) fn splitmix(mut x: u64) -> u64 {
 pub(crate) fn mix(parts: &[u64]) -> u64 {
     parts
         .iter()
-        .fold(0x5EED_0F_5A_4DB0_u64, |acc, &p| splitmix(acc ^ splitmix(p)))
+        .fold(0x5EED_0F5A_4DB0_u64, |acc, &p| splitmix(acc ^ splitmix(p)))
 }
 
 /// A ChaCha8 generator for a named part of the world.
@@ -1038,7 +1038,8 @@ impl World {
             let mut rng = rng(&[self.seed, 0xC1, index as u64]);
             let members: Vec<usize> = (0..n)
                 .filter(|&a| {
-                    a % CLUBS.len() == index || mix(&[self.seed, a as u64, index as u64]) % 3 == 0
+                    a % CLUBS.len() == index
+                        || mix(&[self.seed, a as u64, index as u64]).is_multiple_of(3)
                 })
                 .collect();
             let club = Club {
