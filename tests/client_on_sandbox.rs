@@ -315,7 +315,7 @@ async fn a_plain_client_builder_works_against_the_sandbox() {
         .base_url(sandbox.api_base())
         .access_token(
             sandbox
-                .issue_tokens(0, &stravalib::auth::Scope::ALL)
+                .issue_tokens(0, stravalib::auth::Scope::ALL)
                 .access_token,
         )
         .build()
