@@ -35,7 +35,7 @@ pub const MAX_PER_PAGE: u32 = 200;
 pub(crate) fn paged<T, F, Fut>(
     per_page: u32,
     limit: Option<usize>,
-    fetch: F,
+    mut fetch: F,
 ) -> impl Stream<Item = Result<T>> + Send
 where
     T: Send,
@@ -43,54 +43,15 @@ where
     Fut: Future<Output = Result<Vec<T>>> + Send,
 {
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let state = Paged {
-        fetch,
-        next_page: 1,
-        per_page,
-        remaining: limit,
-        buffer: VecDeque::new(),
-        done: limit == Some(0),
-    };
-    stream::unfold(state, |mut state| async move {
-        loop {
-            if state.remaining == Some(0) {
-                return None;
-            }
-            if let Some(item) = state.buffer.pop_front() {
-                if let Some(left) = state.remaining.as_mut() {
-                    *left -= 1;
-                }
-                return Some((Ok(item), state));
-            }
-            if state.done {
-                return None;
-            }
-            let page = state.next_page;
-            match (state.fetch)(page, state.per_page).await {
-                Ok(items) => {
-                    // A short page is the last one.
-                    state.done = items.len() < state.per_page as usize;
-                    state.next_page = page.saturating_add(1);
-                    state.buffer.extend(items);
-                }
-                Err(e) => {
-                    state.done = true;
-                    state.buffer.clear();
-                    state.remaining = Some(0);
-                    return Some((Err(e), state));
-                }
-            }
-        }
-    })
-}
-
-struct Paged<T, F> {
-    fetch: F,
-    next_page: u32,
-    per_page: u32,
-    remaining: Option<usize>,
-    buffer: VecDeque<T>,
-    done: bool,
+    pages(
+        1u32,
+        limit,
+        move |page| fetch(page, per_page),
+        move |page, items: &[T]| {
+            // A short page is the last one.
+            (items.len() >= per_page as usize).then(|| page.saturating_add(1))
+        },
+    )
 }
 
 /// Cursor paging: `fetch(after_cursor, page_size)` returns one page, and `cursor_of` reads
@@ -98,7 +59,7 @@ struct Paged<T, F> {
 pub(crate) fn cursor_paged<T, F, Fut, C>(
     page_size: u32,
     limit: Option<usize>,
-    fetch: F,
+    mut fetch: F,
     cursor_of: C,
 ) -> impl Stream<Item = Result<T>> + Send
 where
@@ -107,14 +68,42 @@ where
     Fut: Future<Output = Result<Vec<T>>> + Send,
     C: Fn(&T) -> Option<String> + Send,
 {
-    let state = Cursored {
+    let page_size = page_size.clamp(1, MAX_PER_PAGE);
+    pages(
+        None,
+        limit,
+        move |cursor| fetch(cursor, page_size),
+        move |_, items: &[T]| {
+            // A short page, or no cursor to continue from: this was the last page.
+            if items.len() < page_size as usize {
+                return None;
+            }
+            items.last().and_then(&cursor_of).map(Some)
+        },
+    )
+}
+
+/// The one paging loop: fetch the page at `key`, yield its items one by one, and ask
+/// `next` for the following key (`None` ends the list). Only one page is held at a time.
+fn pages<T, K, F, Fut, N>(
+    first: K,
+    limit: Option<usize>,
+    fetch: F,
+    next: N,
+) -> impl Stream<Item = Result<T>> + Send
+where
+    T: Send,
+    K: Clone + Send,
+    F: FnMut(K) -> Fut + Send,
+    Fut: Future<Output = Result<Vec<T>>> + Send,
+    N: FnMut(&K, &[T]) -> Option<K> + Send,
+{
+    let state = Pager {
         fetch,
-        cursor_of,
-        cursor: None,
-        page_size: page_size.clamp(1, MAX_PER_PAGE),
+        next,
+        key: (limit != Some(0)).then_some(first),
         remaining: limit,
         buffer: VecDeque::new(),
-        done: limit == Some(0),
     };
     stream::unfold(state, |mut state| async move {
         loop {
@@ -127,20 +116,14 @@ where
                 }
                 return Some((Ok(item), state));
             }
-            if state.done {
-                return None;
-            }
-            match (state.fetch)(state.cursor.take(), state.page_size).await {
+            let key = state.key.take()?;
+            match (state.fetch)(key.clone()).await {
                 Ok(items) => {
-                    let next = items.last().and_then(|last| (state.cursor_of)(last));
-                    // A short page, or no cursor to continue from: this was the last page.
-                    state.done = items.len() < state.page_size as usize || next.is_none();
-                    state.cursor = next;
+                    state.key = (state.next)(&key, &items);
                     state.buffer.extend(items);
                 }
                 Err(e) => {
-                    state.done = true;
-                    state.remaining = Some(0);
+                    // The error ends the list: `key` stays taken, so nothing follows.
                     return Some((Err(e), state));
                 }
             }
@@ -148,14 +131,13 @@ where
     })
 }
 
-struct Cursored<T, F, C> {
+struct Pager<T, K, F, N> {
     fetch: F,
-    cursor_of: C,
-    cursor: Option<String>,
-    page_size: u32,
+    next: N,
+    /// The page to fetch when the buffer runs dry; `None` once the list has ended.
+    key: Option<K>,
     remaining: Option<usize>,
     buffer: VecDeque<T>,
-    done: bool,
 }
 
 #[cfg(test)]
