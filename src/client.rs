@@ -14,7 +14,7 @@ use crate::auth::{
 };
 use crate::error::{Error, Result};
 use crate::generated::Client as GeneratedClient;
-use crate::rate_limit::{RateLimitPolicy, RateLimitStatus};
+use crate::rate_limit::{Clock, RateLimitPolicy, RateLimitStatus, SystemClock};
 use crate::types::DetailedAthlete;
 
 /// Default time allowed for a whole request (connect, send, receive).
@@ -193,6 +193,7 @@ pub struct ClientBuilder {
     access_token: Option<Secret>,
     tokens: Option<TokenSet>,
     refresh_margin: Option<Duration>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl ClientBuilder {
@@ -276,6 +277,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock the client reads to decide when tokens expire and rate-limit windows
+    /// reset (the system clock by default; the sandbox passes its own, so jumps in its
+    /// time reach the client too). A [`RateLimitPolicy::Custom`] limiter keeps its own.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Reads `STRAVA_ACCESS_TOKEN`, `STRAVA_REFRESH_TOKEN`, `STRAVA_CLIENT_ID` and
     /// `STRAVA_CLIENT_SECRET`; settings already made are kept. A malformed client id is
     /// an invalid-input error.
@@ -347,12 +356,19 @@ impl ClientBuilder {
             self.token_store,
             self.refresh_margin
                 .unwrap_or(crate::api_v3::DEFAULT_REFRESH_MARGIN),
+            self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
         );
+        let policy = self.rate_limit.unwrap_or_default();
+        let limiter = match (self.clock, policy) {
+            (_, RateLimitPolicy::Custom(limiter)) => limiter,
+            (Some(clock), policy) => policy.into_limiter_with_clock(clock),
+            (None, policy) => policy.into_limiter(),
+        };
         let pipeline = Pipeline::new(Shared {
             http: http.clone(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             tokens,
-            limiter: self.rate_limit.unwrap_or_default().into_limiter(),
+            limiter,
             retry: self.retry.unwrap_or_default(),
         });
         let generated =

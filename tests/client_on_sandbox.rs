@@ -323,3 +323,26 @@ async fn a_plain_client_builder_works_against_the_sandbox() {
     let athlete = client.get_athlete().await.unwrap();
     assert_eq!(athlete.id.and_then(|i| i.as_u64()), sandbox.athlete_id(0));
 }
+
+/// With the sandbox clock, the client refreshes before a request once the clock passes
+/// the token's expiry, instead of waiting for a 401.
+#[tokio::test]
+async fn the_client_follows_the_sandbox_clock_for_token_expiry() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = sandbox.client();
+    let before = client.tokens().unwrap();
+    client.get_athlete().await.unwrap();
+    assert_eq!(
+        client.tokens().unwrap().access_token,
+        before.access_token,
+        "still fresh"
+    );
+    sandbox.clock().advance(Duration::from_secs(6 * 3600 - 60));
+    client.get_athlete().await.unwrap();
+    let after = client.tokens().unwrap();
+    assert_ne!(
+        after.access_token, before.access_token,
+        "refreshed within the margin"
+    );
+    assert!(after.expires_at_time() > sandbox.clock().now());
+}

@@ -4,10 +4,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use chrono::Utc;
-
 use crate::auth::{ClientCredentials, OAuth, Secret, TokenSet, TokenStore};
 use crate::error::{Error, ErrorKind};
+use crate::rate_limit::Clock;
 
 /// Refresh this long before the access token expires (Strava's tokens live six hours).
 pub(crate) const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -32,6 +31,8 @@ pub(crate) struct TokenManager {
     oauth: OAuth,
     store: Option<Arc<dyn TokenStore>>,
     margin: Duration,
+    /// What "now" is when deciding whether the token expires soon.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -58,6 +59,7 @@ impl TokenManager {
         oauth: OAuth,
         store: Option<Arc<dyn TokenStore>>,
         margin: Duration,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let state = match (tokens, access_token) {
             (Some(set), _) => TokenState::Full(Box::new(set)),
@@ -73,6 +75,7 @@ impl TokenManager {
             oauth,
             store,
             margin,
+            clock,
         }
     }
 
@@ -124,7 +127,9 @@ impl TokenManager {
             TokenState::None => Ok(None),
             TokenState::AccessOnly(token) => Ok(Some(token)),
             TokenState::Full(set) => {
-                if self.credentials.is_some() && set.is_expired_within(self.margin, Utc::now()) {
+                if self.credentials.is_some()
+                    && set.is_expired_within(self.margin, self.clock.now())
+                {
                     self.refresh(Some(&set.access_token)).await.map(Some)
                 } else {
                     Ok(Some(set.access_token))
@@ -169,7 +174,7 @@ impl TokenManager {
             ));
         };
         if stale.is_some_and(|s| *s != current.access_token)
-            && !current.is_expired_within(self.margin, Utc::now())
+            && !current.is_expired_within(self.margin, self.clock.now())
         {
             return Ok(current.access_token);
         }

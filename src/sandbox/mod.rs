@@ -287,10 +287,11 @@ impl Sandbox {
     }
 
     /// A client builder aimed at this sandbox, with the app's credentials, fresh tokens
-    /// of athlete 0 with every scope, and the default rate-limit policy reading the
-    /// sandbox clock. Change anything before `build()`.
+    /// of athlete 0 with every scope, and the sandbox clock (token expiry and the
+    /// default rate-limit policy follow its jumps). Change anything before `build()`.
     pub fn client_builder(&self) -> ClientBuilder {
         Client::builder()
+            .clock(self.clock())
             .base_url(self.api_base())
             .oauth_base(self.oauth_base())
             .credentials(self.credentials())
@@ -497,9 +498,10 @@ impl SandboxBuilder {
     /// The sandbox clock starts at `start` instead of the system time. Generated
     /// activities end at midnight UTC of that day.
     ///
-    /// Clients decide when to refresh by their own (system) clock: with a start in the
-    /// past, the tokens the sandbox issues look expired to them and are refreshed before
-    /// every request. Prefer the present or the future when clients hold tokens.
+    /// Clients from [`Sandbox::client`] and [`Sandbox::client_builder`] read the sandbox
+    /// clock; other clients decide when to refresh by the system clock (pass
+    /// `ClientBuilder::clock(sandbox.clock())`), or tokens issued in the past look expired
+    /// to them.
     pub fn start_time(mut self, start: DateTime<Utc>) -> Self {
         self.start_time = Some(start);
         self
