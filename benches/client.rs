@@ -15,7 +15,7 @@
 //!   fields of an activity, dates kept as strings; the 11 typed `data` vectors of streams).
 //!
 //! Groups: `list_2000_activities` (11 requests: 10 pages of 200 and the empty page that
-//! ends the list), `fetch_500_activities` (500 sequential fetches of an ~75 KB activity),
+//! ends the list), `fetch_500_activities` (500 sequential fetches of an ~80 KB activity),
 //! `fetch_20_streams` (20 fetches of all 11 streams, 20,000 points each), and
 //! `decode/{page,activity,streams}` (`serde_json::from_slice` of each body alone, drop
 //! included). With `STRAVALIB_BENCH_ATTRIBUTION=1`, an `attribution` group splits the typed
@@ -220,7 +220,7 @@ fn check_payloads(payloads: &Payloads) {
     }
 
     let a: DetailedActivity = serde_json::from_slice(&payloads.activity).expect("activity");
-    assert_eq!(a.segment_efforts.as_ref().map(Vec::len), Some(24));
+    assert_eq!(a.segment_efforts.as_ref().map(Vec::len), Some(29));
     assert_eq!(a.laps.as_ref().map(Vec::len), Some(43));
     assert_eq!(a.best_efforts.as_ref().map(Vec::len), Some(13));
     assert_eq!(a.splits_metric.as_ref().map(Vec::len), Some(43));

@@ -477,7 +477,7 @@ fn detailed_activity(rng: &mut Rng, id: u64) -> Value {
     ] {
         obj.insert(key.into(), value);
     }
-    let segment_efforts: Vec<Value> = (0..24)
+    let segment_efforts: Vec<Value> = (0..29)
         .map(|i| {
             let segment = summary_segment(rng);
             let name = segment["name"].as_str().unwrap_or_default().to_owned();
