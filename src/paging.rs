@@ -120,7 +120,8 @@ where
             match (state.fetch)(key.clone()).await {
                 Ok(items) => {
                     state.key = (state.next)(&key, &items);
-                    state.buffer.extend(items);
+                    // The buffer is empty here: take the page's allocation as is.
+                    state.buffer = VecDeque::from(items);
                 }
                 Err(e) => {
                     // The error ends the list: `key` stays taken, so nothing follows.

@@ -761,3 +761,104 @@ async fn retired_club_lists_still_page_when_served() {
     admins.assert_async().await;
     activities.assert_async().await;
 }
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Brief {
+    id: u64,
+    name: String,
+}
+
+#[tokio::test]
+async fn your_own_types_through_the_same_pipeline() {
+    let server = MockServer::start_async().await;
+    let p1 = page_mock(&server, 1, 2, 2).await;
+    let p2 = page_mock(&server, 2, 2, 1).await;
+    let one = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v3/activities/7")
+                .query_param("include_all_efforts", "true")
+                .header("authorization", format!("Bearer {TOKEN}"));
+            then.status(200)
+                .json_body(json!({"id": 7, "name": "Seven", "laps": [{"id": 1}]}));
+        })
+        .await;
+    let streams = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v3/activities/7/streams")
+                .query_param("keys", "time")
+                .query_param("key_by_type", "true");
+            then.status(200)
+                .json_body(json!({"time": {"data": [0, 1]}}));
+        })
+        .await;
+    let c = client(&server);
+    let briefs: Vec<Brief> = c
+        .get_activities()
+        .per_page(2)
+        .into_stream_as()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        briefs,
+        [
+            Brief {
+                id: 1,
+                name: "A1".into()
+            },
+            Brief {
+                id: 2,
+                name: "A2".into()
+            },
+            Brief {
+                id: 3,
+                name: "A3".into()
+            }
+        ]
+    );
+    let brief: Brief = c
+        .get_activity(7u32)
+        .include_all_efforts(true)
+        .send_as()
+        .await
+        .unwrap();
+    assert_eq!(
+        brief,
+        Brief {
+            id: 7,
+            name: "Seven".into()
+        }
+    );
+    #[derive(serde::Deserialize)]
+    struct Times {
+        time: serde_json::Value,
+    }
+    let t: Times = c
+        .get_activity_streams(7u32)
+        .keys([StreamType::Time])
+        .send_as()
+        .await
+        .unwrap();
+    assert_eq!(t.time["data"], json!([0, 1]));
+    // A body that does not fit the caller's type is a decode error naming the path.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Wrong {
+        id: String,
+    }
+    let err = c
+        .get_activity(7u32)
+        .include_all_efforts(true)
+        .send_as::<Wrong>()
+        .await
+        .unwrap_err();
+    assert!(err.is_decode(), "{err:?}");
+    assert_eq!(err.operation(), Some("getActivityById"));
+    for m in [p1, p2] {
+        m.assert_async().await;
+    }
+    assert_eq!(one.calls_async().await, 2);
+    streams.assert_async().await;
+}

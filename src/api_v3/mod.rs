@@ -200,7 +200,7 @@ impl Pipeline {
                     }
                 }
                 if status.is_success() || status.is_redirection() || status.is_informational() {
-                    record_span(started, attempt, Some(status), shared.limiter.status());
+                    record_span(started, attempt, Some(status), Some(&*shared.limiter));
                     return Ok(response);
                 }
 
@@ -229,7 +229,7 @@ impl Pipeline {
                         Err(e) => return Ok(local_error_response(&e)),
                     }
                 }
-                record_span(started, attempt, Some(status), shared.limiter.status());
+                record_span(started, attempt, Some(status), Some(&*shared.limiter));
                 return Ok(if normalize {
                     normalized_error_response(status, version, headers, body)
                 } else {
@@ -246,7 +246,7 @@ fn record_span(
     started: tokio::time::Instant,
     attempts: u32,
     status: Option<StatusCode>,
-    usage: Option<RateLimitStatus>,
+    limiter: Option<&dyn RateLimiter>,
 ) {
     let span = tracing::Span::current();
     span.record("duration_ms", started.elapsed().as_millis() as u64);
@@ -254,11 +254,23 @@ fn record_span(
     if let Some(status) = status {
         span.record("status", status.as_u16());
     }
-    if let Some(usage) = usage {
+    if let Some(limiter) = limiter {
         span.record(
             "rate_limit_usage",
-            tracing::field::display(usage.usage_summary()),
+            tracing::field::display(UsageField(limiter)),
         );
+    }
+}
+
+/// The limiter's usage, formatted only if a subscriber records it.
+struct UsageField<'a>(&'a dyn RateLimiter);
+
+impl std::fmt::Display for UsageField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.status() {
+            Some(status) => f.write_str(&status.usage_summary()),
+            None => f.write_str("unknown"),
+        }
     }
 }
 

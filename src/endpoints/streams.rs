@@ -128,6 +128,36 @@ impl StreamsRequest {
         self
     }
 
+    /// Fetches the streams and decodes them as your own type `T` (keyed by stream type,
+    /// like [`StreamSet`]): the same request through the same pipeline.
+    pub async fn send_as<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let (path, operation) = match self.owner {
+            Owner::Activity => (
+                format!("activities/{}/streams", self.id),
+                "getActivityStreams",
+            ),
+            Owner::Effort => (
+                format!("segment_efforts/{}/streams", self.id),
+                "getSegmentEffortStreams",
+            ),
+            Owner::Segment => (format!("segments/{}/streams", self.id), "getSegmentStreams"),
+        };
+        let keys = self.keys.unwrap_or_else(|| self.owner.default_keys());
+        let mut query = vec![
+            ("keys", keys.to_string()),
+            ("key_by_type", "true".to_owned()),
+        ];
+        query.extend(self.resolution.map(|r| ("resolution", r.to_string())));
+        query.extend(self.series_type.map(|s| ("series_type", s.to_string())));
+        self.client
+            .api()
+            .request(reqwest::Method::GET, &path)
+            .query(&query)
+            .operation(operation)
+            .send_json()
+            .await
+    }
+
     /// Fetches the streams, keyed by type.
     pub async fn send(self) -> Result<StreamSet> {
         let generated = self.client.generated();
