@@ -158,6 +158,35 @@ async fn list_baseline(client: &Baseline) -> usize {
     seen
 }
 
+/// The same list through the typed client's pipeline, decoded as the baseline's struct.
+async fn list_typed_as(client: &stravalib::Client) -> usize {
+    let mut activities = pin!(
+        client
+            .get_activities()
+            .per_page(PER_PAGE as u32)
+            .into_stream_as::<BaseActivity>()
+    );
+    let mut seen = 0;
+    while let Some(activity) = activities.next().await {
+        black_box(activity.expect("an activity"));
+        seen += 1;
+    }
+    seen
+}
+
+/// The same fetches through the typed client's pipeline, decoded as the baseline's struct.
+async fn fetch_activities_typed_as(client: &stravalib::Client) -> usize {
+    for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+        let activity: BaseActivity = client
+            .get_activity(id)
+            .send_as()
+            .await
+            .expect("an activity");
+        black_box(activity);
+    }
+    ACTIVITY_FETCHES as usize
+}
+
 async fn fetch_activities_typed(client: &stravalib::Client) -> usize {
     for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
         black_box(client.get_activity(id).send().await.expect("an activity"));
@@ -506,6 +535,7 @@ fn benches(c: &mut Bench, s: &Setup) {
     let mut g = group(c, "list_2000_activities");
     g.throughput(Throughput::Elements(LIST_TOTAL as u64));
     g.bench_function("typed", |b| b.to_async(rt).iter(|| list_typed(typed)));
+    g.bench_function("typed_as", |b| b.to_async(rt).iter(|| list_typed_as(typed)));
     g.bench_function("baseline", |b| {
         b.to_async(rt).iter(|| list_baseline(baseline))
     });
@@ -515,6 +545,9 @@ fn benches(c: &mut Bench, s: &Setup) {
     g.throughput(Throughput::Elements(ACTIVITY_FETCHES));
     g.bench_function("typed", |b| {
         b.to_async(rt).iter(|| fetch_activities_typed(typed))
+    });
+    g.bench_function("typed_as", |b| {
+        b.to_async(rt).iter(|| fetch_activities_typed_as(typed))
     });
     g.bench_function("baseline", |b| {
         b.to_async(rt).iter(|| fetch_activities_baseline(baseline))
