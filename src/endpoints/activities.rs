@@ -5,7 +5,7 @@ use futures::Stream;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
-use super::{ListRequest, wire};
+use super::{ListRequest, paged_by_id, wire};
 use crate::api_v3::ApiV3;
 use crate::error::{Error, Result};
 use crate::paging::{DEFAULT_PER_PAGE, cursor_paged, paged};
@@ -134,20 +134,12 @@ impl Client {
 
     /// The athletes who gave kudos to an activity.
     pub fn get_activity_kudoers(&self, activity_id: impl Into<Id>) -> ListRequest<SummaryAthlete> {
-        let id = activity_id.into();
-        ListRequest::new(self, move |client, page, per_page| async move {
-            ApiV3::call(
-                "getKudoersByActivityId",
-                client
-                    .generated()
-                    .get_kudoers_by_activity_id()
-                    .id(id)
-                    .page(wire(page))
-                    .per_page(wire(per_page))
-                    .send(),
-            )
-            .await
-        })
+        paged_by_id!(
+            self,
+            activity_id.into(),
+            "getKudoersByActivityId",
+            get_kudoers_by_activity_id
+        )
     }
 }
 

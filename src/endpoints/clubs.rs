@@ -1,7 +1,7 @@
 //! Clubs. Club members, admins and activities were retired by Strava on 2026-09-01: the
 //! methods stay, deprecated, so old code compiles and gets Strava's answer as an error.
 
-use super::{ListRequest, wire};
+use super::{ListRequest, paged_by_id, wire};
 use crate::api_v3::ApiV3;
 use crate::error::Result;
 use crate::types::{ClubActivity, ClubAthlete, DetailedClub, SummaryAthlete, SummaryClub};
@@ -36,57 +36,33 @@ impl Client {
     /// A club's members.
     #[deprecated(note = "retired by Strava on 2026-09-01: live calls answer 404 or 401")]
     pub fn get_club_members(&self, club_id: impl Into<Id>) -> ListRequest<ClubAthlete> {
-        let id = club_id.into();
-        ListRequest::new(self, move |client, page, per_page| async move {
-            ApiV3::call(
-                "getClubMembersById",
-                client
-                    .generated()
-                    .get_club_members_by_id()
-                    .id(id)
-                    .page(wire(page))
-                    .per_page(wire(per_page))
-                    .send(),
-            )
-            .await
-        })
+        paged_by_id!(
+            self,
+            club_id.into(),
+            "getClubMembersById",
+            get_club_members_by_id
+        )
     }
 
     /// A club's administrators.
     #[deprecated(note = "retired by Strava on 2026-09-01: live calls answer 404 or 401")]
     pub fn get_club_admins(&self, club_id: impl Into<Id>) -> ListRequest<SummaryAthlete> {
-        let id = club_id.into();
-        ListRequest::new(self, move |client, page, per_page| async move {
-            ApiV3::call(
-                "getClubAdminsById",
-                client
-                    .generated()
-                    .get_club_admins_by_id()
-                    .id(id)
-                    .page(wire(page))
-                    .per_page(wire(per_page))
-                    .send(),
-            )
-            .await
-        })
+        paged_by_id!(
+            self,
+            club_id.into(),
+            "getClubAdminsById",
+            get_club_admins_by_id
+        )
     }
 
     /// A club's recent activities.
     #[deprecated(note = "retired by Strava on 2026-09-01: live calls answer 404 or 401")]
     pub fn get_club_activities(&self, club_id: impl Into<Id>) -> ListRequest<ClubActivity> {
-        let id = club_id.into();
-        ListRequest::new(self, move |client, page, per_page| async move {
-            ApiV3::call(
-                "getClubActivitiesById",
-                client
-                    .generated()
-                    .get_club_activities_by_id()
-                    .id(id)
-                    .page(wire(page))
-                    .per_page(wire(per_page))
-                    .send(),
-            )
-            .await
-        })
+        paged_by_id!(
+            self,
+            club_id.into(),
+            "getClubActivitiesById",
+            get_club_activities_by_id
+        )
     }
 }

@@ -104,6 +104,28 @@ impl<T: Send + 'static> ListRequest<T> {
     }
 }
 
+/// A [`ListRequest`] over a generated operation that takes an `id`, `page` and
+/// `per_page`: `paged_by_id!(self, id, "operationId", generated_builder_method)`.
+macro_rules! paged_by_id {
+    ($client:expr, $id:expr, $operation:literal, $builder:ident) => {{
+        let id: crate::Id = $id;
+        $crate::endpoints::ListRequest::new($client, move |client, page, per_page| async move {
+            $crate::api_v3::ApiV3::call(
+                $operation,
+                client
+                    .generated()
+                    .$builder()
+                    .id(id)
+                    .page($crate::endpoints::wire(page))
+                    .per_page($crate::endpoints::wire(per_page))
+                    .send(),
+            )
+            .await
+        })
+    }};
+}
+pub(crate) use paged_by_id;
+
 /// Converts a Strava page number or size for the generated builders.
 pub(crate) fn wire(n: u32) -> i64 {
     i64::from(n)

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use futures::TryStreamExt;
 
-use super::{ListRequest, wire};
+use super::{ListRequest, paged_by_id};
 use crate::api_v3::ApiV3;
 use crate::error::{Error, Result};
 use crate::types::Route;
@@ -24,20 +24,12 @@ impl Client {
 
     /// The routes an athlete created.
     pub fn get_routes(&self, athlete_id: impl Into<Id>) -> ListRequest<Route> {
-        let id = athlete_id.into();
-        ListRequest::new(self, move |client, page, per_page| async move {
-            ApiV3::call(
-                "getRoutesByAthleteId",
-                client
-                    .generated()
-                    .get_routes_by_athlete_id()
-                    .id(id)
-                    .page(wire(page))
-                    .per_page(wire(per_page))
-                    .send(),
-            )
-            .await
-        })
+        paged_by_id!(
+            self,
+            athlete_id.into(),
+            "getRoutesByAthleteId",
+            get_routes_by_athlete_id
+        )
     }
 
     /// The route as a GPX document.
