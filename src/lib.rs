@@ -82,12 +82,19 @@
 //! contains tokens, secrets or authorization codes.
 //!
 //! ## Modules
+//! - [`endpoints`]: the methods on [`Client`], one module per API area; lists page
+//!   lazily through [`paging`].
+//! - [`upload`] and [`webhooks`]: uploads that wait for Strava, push subscriptions and
+//!   events.
 //! - [`types`]: every Strava model, generated; enums are open (`Unknown(String)`).
 //! - [`generated`]: the generated client (one builder per operation).
 //! - [`api_v3`]: the request pipeline and generic requests for anything else.
 //! - [`auth`]: OAuth, tokens, token stores.
 //! - [`rate_limit`]: Strava's limits and the policies that respect them.
-//! - [`params`]: query parameter types Strava wants comma-joined.
+//! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
+//!   start times.
+//! - [`params`], [`id`]: comma-joined query parameters; exact ids.
+//! - `sandbox` (feature `sandbox`): an offline Strava for tests and demos.
 #![deny(missing_docs)]
 
 pub mod api_v3;
