@@ -124,6 +124,16 @@ fn run() -> Result<(), String> {
             .map_err(|err| fail(format!("open enum {} does not parse: {err}", e.name)))?;
         types_mod.1.extend(item.items);
     }
+    // Handwritten replacements are re-exported where the generated types are, so
+    // `types::LatLng` or `types::StreamKeys` work like any other model.
+    for (schema, rust_type) in &replacements {
+        let path: syn::Path = syn::parse_str(rust_type).map_err(|err| {
+            fail(format!(
+                "{schema}: x-stravalib-replace is not a path: {err}"
+            ))
+        })?;
+        types_mod.1.push(syn::parse_quote!(pub use #path;));
+    }
 
     let code = prettyplease::unparse(&file);
     let out_dir = PathBuf::from(env("OUT_DIR")?);

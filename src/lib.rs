@@ -104,6 +104,8 @@ pub mod endpoints;
 pub mod error;
 pub mod generated;
 pub mod id;
+#[doc(hidden)]
+pub mod latlng;
 pub mod paging;
 pub mod params;
 pub mod polyline;

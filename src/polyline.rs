@@ -106,7 +106,7 @@ impl From<LatLng> for (f64, f64) {
 
 impl From<LatLng> for crate::types::LatLng {
     fn from(point: LatLng) -> Self {
-        crate::types::LatLng(vec![point.lat, point.lng])
+        crate::types::LatLng::new(point.lat, point.lng)
     }
 }
 
@@ -116,7 +116,7 @@ impl TryFrom<&crate::types::LatLng> for LatLng {
     /// A two-element `[lat, lng]`; anything else (Strava sends `[]` without GPS) is
     /// [`PolylineError::NotAPoint`].
     fn try_from(value: &crate::types::LatLng) -> Result<Self, Self::Error> {
-        match value.0.as_slice() {
+        match value.as_slice() {
             &[lat, lng] => Ok(LatLng { lat, lng }),
             other => Err(PolylineError::NotAPoint { len: other.len() }),
         }

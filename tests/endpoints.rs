@@ -388,7 +388,10 @@ async fn stream_endpoints_are_typed() {
     assert_eq!(set.time.unwrap().data.unwrap(), vec![0, 5, 10]);
     assert_eq!(set.heartrate.unwrap().data.unwrap(), vec![120, 131, 140]);
     assert_eq!(set.moving.unwrap().data.unwrap(), vec![false, true, true]);
-    assert_eq!(set.latlng.unwrap().data.unwrap()[2].0, vec![52.2, 4.2]);
+    assert_eq!(
+        set.latlng.unwrap().data.unwrap()[2].pair(),
+        Some((52.2, 4.2))
+    );
     assert_eq!(
         c.get_effort_streams(6u32)
             .send()
@@ -413,7 +416,7 @@ async fn stream_endpoints_are_typed() {
     assert_eq!(seg.altitude.unwrap().data.unwrap(), vec![1.5, 2.5]);
     let r = c.get_route_streams(8u32).await.unwrap();
     assert_eq!(r.distance.unwrap().data.unwrap(), vec![0.0, 1500.25]);
-    assert_eq!(r.latlng.unwrap().data.unwrap()[1].0, vec![52.1, 4.1]);
+    assert_eq!(r.latlng.unwrap().data.unwrap()[1].pair(), Some((52.1, 4.1)));
     assert_eq!(r.altitude.unwrap().data.unwrap(), vec![1.0, 4.0]);
     for m in [activity, effort, segment, route] {
         m.assert_async().await;

@@ -71,8 +71,8 @@ async fn stream_keys_are_comma_joined() {
     mock.assert_async().await;
     assert_eq!(streams.time.unwrap().data, Some(vec![0, 1, 2]));
     let latlng = streams.latlng.unwrap().data.unwrap();
-    assert_eq!(latlng[1].0, vec![52.2, 4.4]);
-    assert!(latlng[2].0.is_empty());
+    assert_eq!(latlng[1].pair(), Some((52.2, 4.4)));
+    assert!(latlng[2].is_empty());
 }
 
 #[tokio::test]

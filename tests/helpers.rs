@@ -524,10 +524,10 @@ fn latlng_conversions() {
     assert_eq!(<(f64, f64)>::from(p), (52.1, 4.3));
     assert_eq!(LatLng::from((52.1, 4.3)), p);
     let generated = stravalib::types::LatLng::from(p);
-    assert_eq!(generated.0, vec![52.1, 4.3]);
+    assert_eq!(generated.to_vec(), vec![52.1, 4.3]);
     assert_eq!(LatLng::try_from(&generated), Ok(p));
     assert_eq!(
-        LatLng::try_from(&stravalib::types::LatLng(vec![])),
+        LatLng::try_from(&stravalib::types::LatLng::EMPTY),
         Err(PolylineError::NotAPoint { len: 0 })
     );
     assert_eq!(p.to_string(), "52.1,4.3");

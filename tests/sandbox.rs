@@ -829,7 +829,7 @@ async fn uploads_process_in_the_background() {
     assert_eq!(activity.start_date.unwrap(), at("2026-03-07T07:00:00Z"));
     assert_eq!(activity.elapsed_time, Some(39 * 5));
     assert!(activity.distance.unwrap() > 1_000.0);
-    assert_eq!(activity.start_latlng.unwrap().0, vec![52.0, 4.3]);
+    assert_eq!(activity.start_latlng.unwrap().to_vec(), vec![52.0, 4.3]);
     let streams = bounded(
         "streams",
         ApiV3::call(
@@ -1277,8 +1277,7 @@ async fn streams_follow_stravas_rules() {
     let outdoor = list
         .iter()
         .find(|a| {
-            a.start_latlng.as_ref().is_some_and(|l| !l.0.is_empty())
-                && a.has_heartrate == Some(true)
+            a.start_latlng.as_ref().is_some_and(|l| !l.is_empty()) && a.has_heartrate == Some(true)
         })
         .expect("an outdoor activity with heart rate");
     let id = id(outdoor);
@@ -1324,7 +1323,7 @@ async fn streams_follow_stravas_rules() {
     // The summary polyline decodes near the stream's start.
     let first = &some["latlng"]["data"][0];
     let start = outdoor.start_latlng.as_ref().unwrap();
-    assert!((first[0].as_f64().unwrap() - start.0[0]).abs() < 1e-4);
+    assert!((first[0].as_f64().unwrap() - start[0]).abs() < 1e-4);
     assert!(
         !outdoor
             .map

@@ -449,7 +449,7 @@ fn unusual_activity_round_trip_keeps_unknown_values_and_huge_ids() {
     assert_eq!(b.athlete.unwrap().id, a.athlete.unwrap().id);
     assert_eq!(b.sport_type, a.sport_type);
     assert_eq!(b.type_, a.type_);
-    assert_eq!(b.start_latlng.map(|l| l.0), Some(vec![]));
+    assert_eq!(b.start_latlng.map(|l| l.to_vec()), Some(vec![]));
 }
 
 #[test]
@@ -1027,7 +1027,12 @@ fn detailed_activity_json_schema() {
     // Open: the schema does not restrict the values to the known ones.
     assert!(sport.get("enum").is_none(), "{sport}");
     // Coordinates: any length (Strava sends `[]` without GPS), doubles, nullable.
-    let latlng = &properties["start_latlng"];
+    assert!(
+        properties["start_latlng"]
+            .to_string()
+            .contains("#/definitions/LatLng")
+    );
+    let latlng = &definitions["LatLng"];
     assert_eq!(latlng["items"]["format"], Value::from("double"), "{latlng}");
     assert!(latlng.get("minItems").is_none(), "{latlng}");
     assert!(latlng.get("maxItems").is_none(), "{latlng}");
