@@ -626,3 +626,20 @@ async fn builder_rejects_a_bad_base_url() {
         .unwrap_err();
     assert!(err.is_invalid_input());
 }
+
+#[tokio::test]
+async fn a_token_that_cannot_be_a_header_is_invalid_input_not_a_silent_anonymous_call() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v3/athlete");
+            then.status(200).json_body(json!({"id": 1}));
+        })
+        .await;
+    let client = support::client(&server, "broken\ntoken-4711");
+    let err = client.get_athlete().await.expect_err("invalid token");
+    assert!(err.is_invalid_input(), "{err:?}");
+    assert!(err.is_local());
+    assert!(!format!("{err} {err:?}").contains("token-4711"));
+    assert_eq!(mock.calls_async().await, 0, "nothing sent");
+}

@@ -117,7 +117,9 @@ impl Pipeline {
                 Err(e) => return Ok(local_error_response(&e)),
             };
             if let Some(token) = &used_token {
-                set_bearer(&mut request, token.expose());
+                if let Err(e) = set_bearer(&mut request, token.expose()) {
+                    return Ok(local_error_response(&e));
+                }
             }
 
             let mut attempt = 0u32;
@@ -221,7 +223,9 @@ impl Pipeline {
                         .await
                     {
                         Ok(token) => {
-                            set_bearer(&mut request, token.expose());
+                            if let Err(e) = set_bearer(&mut request, token.expose()) {
+                                return Ok(local_error_response(&e));
+                            }
                             used_token = Some(token);
                             attempt = attempt.saturating_sub(1);
                             continue;
@@ -274,11 +278,16 @@ impl std::fmt::Display for UsageField<'_> {
     }
 }
 
-fn set_bearer(request: &mut reqwest::Request, token: &str) {
-    if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        value.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, value);
-    }
+/// Sets `Authorization: Bearer <token>`, marked sensitive. A token that cannot be a header
+/// value is an invalid-input error (which does not show the token).
+fn set_bearer(request: &mut reqwest::Request, token: &str) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        Error::invalid_input("the access token contains characters that cannot be sent in a header")
+            .local()
+    })?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
 }
 
 fn encode_header(text: &str) -> HeaderValue {
