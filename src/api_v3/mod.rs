@@ -116,10 +116,10 @@ impl Pipeline {
                 Ok(token) => token,
                 Err(e) => return Ok(local_error_response(&e)),
             };
-            if let Some(token) = &used_token {
-                if let Err(e) = set_bearer(&mut request, token.expose()) {
-                    return Ok(local_error_response(&e));
-                }
+            if let Some(token) = &used_token
+                && let Err(e) = set_bearer(&mut request, token.expose())
+            {
+                return Ok(local_error_response(&e));
             }
 
             let mut attempt = 0u32;
