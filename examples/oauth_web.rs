@@ -9,7 +9,8 @@
 //! shows your profile. Tokens are saved to `strava-tokens.json` (mode 0600) with the
 //! crate's file token store. Set the app's "Authorization Callback Domain" to
 //! `127.0.0.1` in Strava's API settings. `STRAVA_OAUTH_BASE` and `STRAVA_API_BASE`
-//! point the example at another server (a local sandbox, for instance).
+//! point the example at another server (a local sandbox, for instance);
+//! `OAUTH_WEB_ADDR` changes the address it listens on (`127.0.0.1:0` picks a free port).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +22,12 @@ use axum::routing::get;
 use stravalib::Client;
 use stravalib::auth::{ApprovalPrompt, ClientCredentials, CsrfState, FileTokenStore, Scope};
 
-const ADDRESS: &str = "127.0.0.1:8000";
+const DEFAULT_ADDRESS: &str = "127.0.0.1:8000";
 const TOKEN_FILE: &str = "strava-tokens.json";
 
 struct App {
+    /// Where this app is reachable, e.g. `127.0.0.1:8000`.
+    address: String,
     client: Client,
     credentials: ClientCredentials,
     /// States handed out and not yet used (a real app keeps them in the session).
@@ -59,23 +62,32 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let wanted = std::env::var("OAUTH_WEB_ADDR").unwrap_or_else(|_| DEFAULT_ADDRESS.to_owned());
+    let listener = match tokio::net::TcpListener::bind(&wanted).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {wanted}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let address = match listener.local_addr() {
+        Ok(a) => a.to_string(),
+        Err(e) => {
+            eprintln!("cannot read the listening address: {e}");
+            std::process::exit(1);
+        }
+    };
     let app = Arc::new(App {
+        address,
         client,
         credentials,
         pending: Mutex::new(Vec::new()),
     });
+    println!("open http://{}/", app.address);
     let router = Router::new()
         .route("/", get(index))
         .route("/authorization", get(authorization))
         .with_state(app);
-    let listener = match tokio::net::TcpListener::bind(ADDRESS).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen on {ADDRESS}: {e}");
-            std::process::exit(1);
-        }
-    };
-    println!("open http://{ADDRESS}/");
     if let Err(e) = axum::serve(listener, router).await {
         eprintln!("server error: {e}");
     }
@@ -85,7 +97,7 @@ async fn index(State(app): State<Arc<App>>) -> impl IntoResponse {
     let state = CsrfState::generate();
     let url = app.client.authorization_url(
         app.credentials.client_id,
-        &format!("http://{ADDRESS}/authorization"),
+        &format!("http://{}/authorization", app.address),
         ApprovalPrompt::Auto,
         &[Scope::Read, Scope::ActivityRead],
         Some(state.as_str()),
