@@ -327,14 +327,12 @@ fn shape(v: &View) -> Shape {
                 elev: None,
             },
         },
-        Source::Created(c) => {
-            let points: Vec<(f64, f64)> = c
-                .points
+        Source::Created { points: recorded } => {
+            let points: Vec<(f64, f64)> = recorded
                 .as_ref()
                 .map(|p| p.iter().filter_map(|x| x.latlng).collect())
                 .unwrap_or_default();
-            let alts: Vec<f64> = c
-                .points
+            let alts: Vec<f64> = recorded
                 .as_ref()
                 .map(|p| p.iter().filter_map(|x| x.altitude).collect())
                 .unwrap_or_default();
@@ -570,8 +568,7 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
 pub(crate) fn activity_streams(world: &World, v: &View) -> Option<Streams> {
     match &v.source {
         Source::Generated(core) => Some(streams::generate(world, core)),
-        Source::Created(c) => c
-            .points
+        Source::Created { points } => points
             .as_ref()
             .filter(|p| p.len() >= 2)
             .map(|p| streams::recorded(p)),

@@ -80,9 +80,9 @@ pub(crate) struct Patch {
     pub(crate) private: Option<bool>,
 }
 
-/// An activity created with `createActivity` or by an upload.
+/// What every activity the API shows has, whether generated or created.
 #[derive(Clone, Debug)]
-pub(crate) struct Created {
+pub(crate) struct ActivityFields {
     pub(crate) id: u64,
     pub(crate) athlete: usize,
     pub(crate) name: String,
@@ -104,7 +104,27 @@ pub(crate) struct Created {
     pub(crate) upload_id: Option<u64>,
     pub(crate) external_id: Option<String>,
     pub(crate) device_name: Option<String>,
+}
+
+/// An activity created with `createActivity` or by an upload.
+#[derive(Clone, Debug)]
+pub(crate) struct Created {
+    pub(crate) fields: ActivityFields,
+    /// The samples of an uploaded file.
     pub(crate) points: Option<Arc<Vec<RecordedPoint>>>,
+}
+
+impl std::ops::Deref for Created {
+    type Target = ActivityFields;
+    fn deref(&self) -> &ActivityFields {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for Created {
+    fn deref_mut(&mut self) -> &mut ActivityFields {
+        &mut self.fields
+    }
 }
 
 /// Where an upload stands.
@@ -246,33 +266,30 @@ impl State {
 #[derive(Clone, Debug)]
 pub(crate) enum Source {
     Generated(Box<Core>),
-    Created(Box<Created>),
+    /// Created through the API or an upload, with the upload's samples if any.
+    Created {
+        points: Option<Arc<Vec<RecordedPoint>>>,
+    },
 }
 
 /// An activity as the API shows it: generated or created, with edits applied.
 #[derive(Clone, Debug)]
 pub(crate) struct View {
-    pub(crate) id: u64,
-    pub(crate) athlete: usize,
-    pub(crate) name: String,
-    pub(crate) description: Option<String>,
-    pub(crate) sport_type: String,
-    pub(crate) start: i64,
-    pub(crate) utc_offset: i32,
-    pub(crate) distance: f64,
-    pub(crate) moving_time: i64,
-    pub(crate) elapsed_time: i64,
-    pub(crate) elevation_gain: f64,
-    pub(crate) trainer: bool,
-    pub(crate) commute: bool,
-    pub(crate) manual: bool,
-    pub(crate) private: bool,
-    pub(crate) hide_from_home: bool,
-    pub(crate) gear_id: Option<String>,
-    pub(crate) upload_id: Option<u64>,
-    pub(crate) external_id: Option<String>,
-    pub(crate) device_name: Option<String>,
+    pub(crate) fields: ActivityFields,
     pub(crate) source: Source,
+}
+
+impl std::ops::Deref for View {
+    type Target = ActivityFields;
+    fn deref(&self) -> &ActivityFields {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for View {
+    fn deref_mut(&mut self) -> &mut ActivityFields {
+        &mut self.fields
+    }
 }
 
 impl View {
@@ -283,7 +300,7 @@ impl View {
     pub(crate) fn core(&self) -> Option<&Core> {
         match &self.source {
             Source::Generated(c) => Some(c),
-            Source::Created(_) => None,
+            Source::Created { .. } => None,
         }
     }
 }
@@ -297,7 +314,7 @@ pub(crate) fn generated_private(world: &World, athlete: usize, k: usize) -> bool
 pub(crate) fn generated_view(world: &World, state: &State, athlete: usize, k: usize) -> View {
     let core = world.core(athlete, k);
     let city = world.athletes[athlete].city();
-    let mut view = View {
+    let fields = ActivityFields {
         id: core.id,
         athlete,
         name: core.name.clone(),
@@ -318,6 +335,9 @@ pub(crate) fn generated_view(world: &World, state: &State, athlete: usize, k: us
         upload_id: Some(core.upload_id),
         external_id: Some(format!("{}.fit", core.upload_id + 7_000_000_000)),
         device_name: Some(core.device_name.to_owned()),
+    };
+    let mut view = View {
+        fields,
         source: Source::Generated(Box::new(core)),
     };
     if let Some(p) = state.patches.get(&view.id) {
@@ -356,27 +376,10 @@ fn apply(view: &mut View, p: &Patch) {
 /// The view of a created activity.
 pub(crate) fn created_view(c: &Created) -> View {
     View {
-        id: c.id,
-        athlete: c.athlete,
-        name: c.name.clone(),
-        description: c.description.clone(),
-        sport_type: c.sport_type.clone(),
-        start: c.start,
-        utc_offset: c.utc_offset,
-        distance: c.distance,
-        moving_time: c.moving_time,
-        elapsed_time: c.elapsed_time,
-        elevation_gain: c.elevation_gain,
-        trainer: c.trainer,
-        commute: c.commute,
-        manual: c.manual,
-        private: c.private,
-        hide_from_home: c.hide_from_home,
-        gear_id: c.gear_id.clone(),
-        upload_id: c.upload_id,
-        external_id: c.external_id.clone(),
-        device_name: c.device_name.clone(),
-        source: Source::Created(Box::new(c.clone())),
+        fields: c.fields.clone(),
+        source: Source::Created {
+            points: c.points.clone(),
+        },
     }
 }
 
