@@ -207,19 +207,7 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
         d.iter_mut().for_each(|x| *x *= scale);
         d
     });
-    let velocity_smooth = distance.as_ref().map(|d| {
-        let raw: Vec<f64> = (0..n)
-            .map(|i| {
-                if i == 0 {
-                    0.0
-                } else {
-                    let dt = (time[i] - time[i - 1]).max(1) as f64;
-                    (d[i] - d[i - 1]) / dt
-                }
-            })
-            .collect();
-        smooth(&raw, 3)
-    });
+    let velocity_smooth = distance.as_ref().map(|d| smoothed_velocity(&time, d));
     let fraction = |i: usize| -> f64 {
         match &distance {
             Some(d) if core.distance > 0.0 => d[i] / core.distance,
@@ -326,19 +314,7 @@ pub(crate) fn recorded(points: &[RecordedPoint]) -> Streams {
         None => latlng.as_ref().map(|ll| cumulative(ll)),
     };
     let altitude: Option<Vec<f64>> = points.iter().map(|p| p.altitude).collect();
-    let velocity_smooth = distance.as_ref().map(|d| {
-        let raw: Vec<f64> = (0..n)
-            .map(|i| {
-                if i == 0 {
-                    0.0
-                } else {
-                    let dt = (time[i] - time[i - 1]).max(1) as f64;
-                    (d[i] - d[i - 1]) / dt
-                }
-            })
-            .collect();
-        smooth(&raw, 3)
-    });
+    let velocity_smooth = distance.as_ref().map(|d| smoothed_velocity(&time, d));
     let moving = match &velocity_smooth {
         Some(v) => v.iter().map(|x| *x > 0.3).collect(),
         None => vec![true; n],
@@ -454,4 +430,20 @@ pub(crate) fn climbing(altitude: &[f64], threshold: f64) -> f64 {
         }
     }
     gain
+}
+
+/// Speed between consecutive samples in m/s (0 for the first), smoothed like Strava's
+/// `velocity_smooth`.
+fn smoothed_velocity(time: &[i64], distance: &[f64]) -> Vec<f64> {
+    let raw: Vec<f64> = (0..time.len().min(distance.len()))
+        .map(|i| {
+            if i == 0 {
+                0.0
+            } else {
+                let dt = (time[i] - time[i - 1]).max(1) as f64;
+                (distance[i] - distance[i - 1]) / dt
+            }
+        })
+        .collect();
+    smooth(&raw, 3)
 }
