@@ -3,6 +3,10 @@
 
 mod support;
 
+use support::refresh::{
+    NEW_REFRESH, NEW_TOKEN, REFRESH, SECRET, TOKEN, expired_tokens, fresh_tokens, mock_refresh,
+};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,14 +14,8 @@ use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use serde_json::json;
 use stravalib::api_v3::RetryPolicy;
-use stravalib::auth::{ClientCredentials, MemoryTokenStore, TokenSet, TokenStore};
+use stravalib::auth::{ClientCredentials, MemoryTokenStore, TokenStore};
 use stravalib::{ApiV3, Client, ErrorKind};
-
-const TOKEN: &str = "live-access-token-7f3a";
-const NEW_TOKEN: &str = "fresh-access-token-91bc";
-const REFRESH: &str = "refresh-token-55de";
-const NEW_REFRESH: &str = "rotated-refresh-token-0a1b";
-const SECRET: &str = "client-secret-c0ffee";
 
 async fn athlete_error(
     server: &MockServer,
@@ -267,32 +265,6 @@ async fn a_wrongly_typed_field_names_its_serde_path() {
         .expect_err("bad type");
     assert!(err.is_decode());
     assert!(err.to_string().contains("bikes[0].distance"), "{err}");
-}
-
-fn expired_tokens() -> TokenSet {
-    TokenSet::new(TOKEN, REFRESH, chrono::Utc::now().timestamp() - 60)
-}
-
-fn fresh_tokens() -> TokenSet {
-    TokenSet::new(TOKEN, REFRESH, chrono::Utc::now().timestamp() + 6 * 3600)
-}
-
-async fn mock_refresh(server: &MockServer) -> httpmock::Mock<'_> {
-    let expires = chrono::Utc::now().timestamp() + 6 * 3600;
-    server
-        .mock_async(move |when, then| {
-            when.method(POST)
-                .path("/oauth/token")
-                .form_urlencoded_tuple("grant_type", "refresh_token")
-                .form_urlencoded_tuple("refresh_token", REFRESH)
-                .form_urlencoded_tuple("client_id", "4242")
-                .form_urlencoded_tuple("client_secret", SECRET);
-            then.status(200).json_body(json!({
-                "token_type": "Bearer", "access_token": NEW_TOKEN, "expires_at": expires,
-                "expires_in": 21600, "refresh_token": NEW_REFRESH
-            }));
-        })
-        .await
 }
 
 async fn mock_athlete_for<'a>(server: &'a MockServer, token: &'static str) -> httpmock::Mock<'a> {

@@ -4,41 +4,17 @@
 
 mod support;
 
+use support::refresh::{
+    NEW_REFRESH, NEW_TOKEN, REFRESH, SECRET, TOKEN, expired_tokens, mock_refresh,
+};
+
 use std::sync::{Arc, Mutex};
 
-use httpmock::Method::{GET, POST};
+use httpmock::Method::GET;
 use httpmock::MockServer;
 use serde_json::json;
-use stravalib::auth::{ClientCredentials, TokenSet};
+use stravalib::auth::ClientCredentials;
 use tracing_subscriber::fmt::format::FmtSpan;
-
-const TOKEN: &str = "live-access-token-7f3a";
-const NEW_TOKEN: &str = "fresh-access-token-91bc";
-const REFRESH: &str = "refresh-token-55de";
-const NEW_REFRESH: &str = "rotated-refresh-token-0a1b";
-const SECRET: &str = "client-secret-c0ffee";
-
-fn expired_tokens() -> TokenSet {
-    TokenSet::new(TOKEN, REFRESH, chrono::Utc::now().timestamp() - 60)
-}
-
-async fn mock_refresh(server: &MockServer) -> httpmock::Mock<'_> {
-    let expires = chrono::Utc::now().timestamp() + 6 * 3600;
-    server
-        .mock_async(move |when, then| {
-            when.method(POST)
-                .path("/oauth/token")
-                .form_urlencoded_tuple("grant_type", "refresh_token")
-                .form_urlencoded_tuple("refresh_token", REFRESH)
-                .form_urlencoded_tuple("client_id", "4242")
-                .form_urlencoded_tuple("client_secret", SECRET);
-            then.status(200).json_body(json!({
-                "token_type": "Bearer", "access_token": NEW_TOKEN, "expires_at": expires,
-                "expires_in": 21600, "refresh_token": NEW_REFRESH
-            }));
-        })
-        .await
-}
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: clients pointed at a local httpmock server.
 #![allow(dead_code)]
 
+pub mod refresh;
+
 use std::time::Duration;
 
 use httpmock::MockServer;
