@@ -5,9 +5,7 @@
 use url::Url;
 
 use super::{ApiV3, TokenManager};
-use crate::auth::{
-    ApprovalPrompt, AuthorizationRequest, OAuth, Scope, Secret, TokenSet, TokenStore, TokenTypeHint,
-};
+use crate::auth::{ApprovalPrompt, OAuth, Scope, Secret, TokenSet, TokenStore, TokenTypeHint};
 use crate::error::{Error, Result};
 
 impl ApiV3 {
@@ -54,16 +52,12 @@ impl ApiV3 {
         scopes: &[Scope],
         state: Option<&str>,
     ) -> Result<Url> {
-        let mut request = AuthorizationRequest::new(client_id, redirect_uri)
-            .approval_prompt(approval_prompt)
-            .oauth_base(self.oauth().base_url().as_str());
-        if !scopes.is_empty() {
-            request = request.scopes(scopes.iter().copied());
-        }
-        if let Some(state) = state {
-            request = request.state(state);
-        }
-        request.url()
+        crate::auth::authorization_url_for(
+            self.oauth().authorization_request(client_id, redirect_uri),
+            approval_prompt,
+            scopes,
+            state,
+        )
     }
 
     /// Exchanges the code from the redirect for tokens, keeps them in this client (and

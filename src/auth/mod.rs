@@ -729,7 +729,22 @@ pub fn authorization_url(
     scopes: &[Scope],
     state: Option<&str>,
 ) -> Result<Url> {
-    let mut request = AuthorizationRequest::new(client_id, redirect_uri)
+    authorization_url_for(
+        AuthorizationRequest::new(client_id, redirect_uri),
+        approval_prompt,
+        scopes,
+        state,
+    )
+}
+
+/// [`authorization_url`] for a request already aimed at an OAuth base.
+pub(crate) fn authorization_url_for(
+    request: AuthorizationRequest,
+    approval_prompt: ApprovalPrompt,
+    scopes: &[Scope],
+    state: Option<&str>,
+) -> Result<Url> {
+    let mut request = request
         .approval_prompt(approval_prompt)
         .scopes(scopes.iter().copied());
     if let Some(state) = state {
