@@ -115,7 +115,11 @@ impl TokenManager {
 
     /// Whether a refresh is possible at all: credentials and a refresh token are known.
     pub(crate) fn can_refresh(&self) -> bool {
-        self.credentials.is_some() && matches!(self.snapshot(), TokenState::Full(_))
+        self.credentials.is_some()
+            && matches!(
+                *self.state.read().unwrap_or_else(|e| e.into_inner()),
+                TokenState::Full(_)
+            )
     }
 
     /// The token for the next request, refreshed first when it expires within the margin.
@@ -123,18 +127,24 @@ impl TokenManager {
         if !self.store_loaded.load(Ordering::Acquire) {
             self.load_from_store().await?;
         }
-        match self.snapshot() {
-            TokenState::None => Ok(None),
-            TokenState::AccessOnly(token) => Ok(Some(token)),
-            TokenState::Full(set) => {
-                if self.credentials.is_some()
-                    && set.is_expired_within(self.margin, self.clock.now())
-                {
-                    self.refresh(Some(&set.access_token)).await.map(Some)
-                } else {
-                    Ok(Some(set.access_token))
-                }
+        // Only the access token is copied on this per-request path, not the whole set;
+        // the read guard is gone before any await.
+        let (token, expiring) = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            match &*state {
+                TokenState::None => return Ok(None),
+                TokenState::AccessOnly(token) => return Ok(Some(token.clone())),
+                TokenState::Full(set) => (
+                    set.access_token.clone(),
+                    self.credentials.is_some()
+                        && set.is_expired_within(self.margin, self.clock.now()),
+                ),
             }
+        };
+        if expiring {
+            self.refresh(Some(&token)).await.map(Some)
+        } else {
+            Ok(Some(token))
         }
     }
 
