@@ -21,6 +21,8 @@ use openapiv3::OpenAPI;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+#[path = "build/operations.rs"]
+mod operations;
 #[path = "build/rules.rs"]
 mod rules;
 use rules::{
@@ -78,8 +80,6 @@ fn run() -> Result<(), String> {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote!(crate::api_v3::Pipeline))
-        .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("schemars::JsonSchema");
     for e in &open_enums {
         settings.with_replacement(
@@ -135,9 +135,20 @@ fn run() -> Result<(), String> {
         types_mod.1.push(syn::parse_quote!(pub use #path;));
     }
 
+    // Every builder's `send` becomes `into_request`, and the public operation layer is
+    // generated over the builders (see build/operations.rs).
+    let (operations_code, operation_builders) =
+        operations::generate(&mut file, &spec).map_err(fail)?;
+    let operations_file: syn::File = syn::parse2(operations_code)
+        .map_err(|e| fail(format!("generated operations do not parse: {e}")))?;
+
     let code = prettyplease::unparse(&file);
     let out_dir = PathBuf::from(env("OUT_DIR")?);
     write(&out_dir.join("codegen.rs"), &code)?;
+    write(
+        &out_dir.join("operations.rs"),
+        &prettyplease::unparse(&operations_file),
+    )?;
 
     let replaced: BTreeSet<&str> = replacements.iter().map(|(n, _)| n.as_str()).collect();
     let generated_names: Vec<String> = types_mod_names(&file);
@@ -157,7 +168,7 @@ fn run() -> Result<(), String> {
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "generated {operation_count} operations and {type_count} types ({} open enums) from {SPEC_PATH}",
+        "generated {operation_count} operations ({operation_builders} builders) and {type_count} types ({} open enums) from {SPEC_PATH}",
         open_enums.len()
     );
     for (id, why) in &excluded {

@@ -630,7 +630,7 @@ async fn list_typed_pages(client: &stravalib::Client) -> usize {
 }
 
 fn attribution(c: &mut Bench, s: &Setup) {
-    use stravalib::api_v3::RetryPolicy;
+    use stravalib::RetryPolicy;
     use stravalib::rate_limit::RateLimitPolicy;
 
     let (rt, typed) = (&s.rt, &s.typed);

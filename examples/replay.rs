@@ -24,7 +24,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 use stravalib::Client;
-use stravalib::api_v3::RetryPolicy;
+use stravalib::RetryPolicy;
 use stravalib::rate_limit::RateLimitPolicy;
 
 #[derive(Deserialize, Clone)]

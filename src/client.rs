@@ -8,30 +8,61 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, Pipeline, RetryPolicy, Shared, TokenManager};
+use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL};
 use crate::auth::{
-    ApprovalPrompt, ClientCredentials, OAuth, Scope, Secret, TokenSet, TokenStore, TokenTypeHint,
+    ApprovalPrompt, ClientCredentials, Endpoints, OAuth, Scope, Secret, TokenSet, TokenStore,
+    TokenTypeHint,
 };
 use crate::error::{Error, Result};
 use crate::generated::Client as GeneratedClient;
+use crate::pipeline::{DEFAULT_REFRESH_MARGIN, Pipeline, RetryPolicy, Shared, TokenManager};
 use crate::rate_limit::{Clock, RateLimitPolicy, RateLimitStatus, SystemClock};
-use crate::types::DetailedAthlete;
 
 /// Default time allowed for a whole request (connect, send, receive).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to connect.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default `User-Agent`.
+/// Default `User-Agent`, for API and OAuth calls alike.
 pub const DEFAULT_USER_AGENT: &str = concat!("stravalib-rs/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP client used when none is given: [`DEFAULT_USER_AGENT`], [`DEFAULT_TIMEOUT`],
+/// [`DEFAULT_CONNECT_TIMEOUT`].
+pub(crate) fn default_http_client() -> reqwest::Client {
+    http_client(None, None, None).unwrap_or_default()
+}
+
+fn http_client(
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
+        .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
+        .build()
+        .map_err(|e| {
+            Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
+        })
+}
 
 /// A Strava API client. See the [crate docs](crate) for a tour.
 ///
-/// ```
+/// Every operation of the API is a method returning its builder (see
+/// [`operations`](crate::operations)), ending in `send()`:
+///
+/// ```no_run
+/// # async fn run() -> stravalib::Result<()> {
 /// let client = stravalib::Client::with_access_token("an-access-token");
-/// assert_eq!(client.api().base_url(), stravalib::BASE_URL);
+/// let activity = client.get_activity(1234u64).include_all_efforts(true).send().await?;
+/// # Ok(()) }
 /// ```
+///
+/// A `Client` is cheap to clone and safe to share across tasks: clones share the
+/// connection pool, the tokens (and their single-flight refresh), and the rate limiter.
 #[derive(Clone, Debug)]
 pub struct Client {
+    generated: GeneratedClient,
     api: ApiV3,
 }
 
@@ -63,37 +94,48 @@ impl Client {
     }
 
     /// A client configured from the environment: `STRAVA_ACCESS_TOKEN`,
-    /// `STRAVA_REFRESH_TOKEN`, `STRAVA_CLIENT_ID`, `STRAVA_CLIENT_SECRET` (all optional;
-    /// with a refresh token and client credentials, the access token is refreshed as
-    /// needed).
+    /// `STRAVA_REFRESH_TOKEN`, `STRAVA_CLIENT_ID`, `STRAVA_CLIENT_SECRET`,
+    /// `STRAVA_API_BASE`, `STRAVA_OAUTH_BASE` (all optional; with a refresh token and
+    /// client credentials, the access token is refreshed as needed).
     pub fn from_env() -> Result<Self> {
         Self::builder().from_env()?.build()
     }
 
-    /// The HTTP-level API: the generated client and generic requests.
+    /// Strava's API at the HTTP level: requests by URL through the same pipeline.
     pub fn api(&self) -> &ApiV3 {
         &self.api
     }
 
-    /// The generated client, one builder method per operation.
-    pub fn generated(&self) -> &GeneratedClient {
-        self.api.generated()
+    /// The generated client that builds each operation's request.
+    pub(crate) fn generated(&self) -> &GeneratedClient {
+        &self.generated
+    }
+
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        self.api.pipeline()
     }
 
     /// The latest rate-limit usage Strava reported.
     pub fn rate_limit(&self) -> Option<RateLimitStatus> {
-        self.api.rate_limit()
+        self.pipeline().shared().limiter.status()
     }
 
     /// The current token set, when the client holds one (refreshes rotate it: persist it
     /// with a [`crate::auth::TokenStore`]).
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.api.tokens()
+        self.pipeline().shared().tokens.tokens()
     }
 
     /// Replaces the client's tokens (all clones see the change).
     pub fn set_tokens(&self, tokens: TokenSet) {
-        self.api.set_tokens(tokens);
+        self.pipeline().shared().tokens.set_tokens(tokens);
+    }
+
+    /// Strava's OAuth endpoints through this client's pipeline (its HTTP client, user
+    /// agent and request span). Unlike the methods below, the tokens it returns are not
+    /// kept in this client.
+    pub fn oauth(&self) -> OAuth {
+        OAuth::with_pipeline(self.pipeline().clone())
     }
 
     /// The URL to send the athlete to for authorization (see [`crate::auth`]).
@@ -119,21 +161,28 @@ impl Client {
         scopes: &[Scope],
         state: Option<&str>,
     ) -> Result<Url> {
-        self.api
-            .authorization_url(client_id, redirect_uri, approval_prompt, scopes, state)
+        crate::auth::authorization_url_for(
+            self.oauth().authorization_request(client_id, redirect_uri),
+            approval_prompt,
+            scopes,
+            state,
+        )
     }
 
     /// Exchanges the code from the redirect for tokens, keeps them in this client (and
-    /// its token store) and returns them. See [`ApiV3::exchange_code_for_token`].
+    /// its token store) and returns them.
     pub async fn exchange_code_for_token(
         &self,
         client_id: u64,
         client_secret: impl Into<Secret>,
         code: impl Into<Secret>,
     ) -> Result<TokenSet> {
-        self.api
+        let tokens = self
+            .oauth()
             .exchange_code_for_token(client_id, client_secret, code)
-            .await
+            .await?;
+        self.adopt(&tokens).await?;
+        Ok(tokens)
     }
 
     /// Gets a new token set with a refresh token, keeps it in this client (and its token
@@ -144,9 +193,20 @@ impl Client {
         client_secret: impl Into<Secret>,
         refresh_token: impl Into<Secret>,
     ) -> Result<TokenSet> {
-        self.api
+        let tokens = self
+            .oauth()
             .refresh_access_token(client_id, client_secret, refresh_token)
-            .await
+            .await?;
+        self.adopt(&tokens).await?;
+        Ok(tokens)
+    }
+
+    async fn adopt(&self, tokens: &TokenSet) -> Result<()> {
+        if let Some(store) = self.pipeline().shared().tokens.store() {
+            store.save(tokens).await?;
+        }
+        self.set_tokens(tokens.clone());
+        Ok(())
     }
 
     /// Revokes `token` (access or refresh; revoking either revokes both) with the
@@ -156,23 +216,36 @@ impl Client {
         token: impl Into<Secret>,
         hint: Option<TokenTypeHint>,
     ) -> Result<()> {
-        self.api.revoke(token, hint).await
+        let credentials = self
+            .pipeline()
+            .shared()
+            .tokens
+            .credentials()
+            .ok_or_else(|| {
+                Error::invalid_input("revoke needs client credentials: set them on the builder")
+            })?;
+        self.oauth()
+            .revoke(
+                credentials.client_id,
+                &credentials.client_secret,
+                token,
+                hint,
+            )
+            .await
     }
 
     /// Deauthorizes the app for the athlete of the current access token.
     #[deprecated(note = "Strava retires /oauth/deauthorize on 2027-06-01; use `revoke`")]
     pub async fn deauthorize(&self) -> Result<()> {
+        let token = self
+            .pipeline()
+            .shared()
+            .tokens
+            .bearer(self.pipeline())
+            .await?
+            .ok_or_else(|| Error::invalid_input("deauthorize needs an access token"))?;
         #[allow(deprecated)]
-        self.api.deauthorize().await
-    }
-
-    /// The authenticated athlete.
-    pub async fn get_athlete(&self) -> Result<DetailedAthlete> {
-        ApiV3::call(
-            "getLoggedInAthlete",
-            self.generated().get_logged_in_athlete().send(),
-        )
-        .await
+        self.oauth().deauthorize(token).await
     }
 }
 
@@ -194,6 +267,7 @@ pub struct ClientBuilder {
     tokens: Option<TokenSet>,
     refresh_margin: Option<Duration>,
     clock: Option<Arc<dyn Clock>>,
+    allowed_hosts: Vec<String>,
 }
 
 impl ClientBuilder {
@@ -207,6 +281,14 @@ impl ClientBuilder {
     /// The OAuth base URL ([`OAUTH_BASE_URL`] by default).
     pub fn oauth_base(mut self, url: impl Into<String>) -> Self {
         self.oauth_base = Some(url.into());
+        self
+    }
+
+    /// Lets requests by absolute URL (see [`ApiV3`]) carry the access token to `host`
+    /// (`host` or `host:port`) as well. By default only the API and OAuth hosts get it;
+    /// a URL for any other host is refused before anything is sent.
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts.push(host.into());
         self
     }
 
@@ -285,11 +367,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Reads `STRAVA_ACCESS_TOKEN`, `STRAVA_REFRESH_TOKEN`, `STRAVA_CLIENT_ID` and
-    /// `STRAVA_CLIENT_SECRET`; settings already made are kept. A malformed client id is
-    /// an invalid-input error.
+    /// Reads `STRAVA_ACCESS_TOKEN`, `STRAVA_REFRESH_TOKEN`, `STRAVA_CLIENT_ID`,
+    /// `STRAVA_CLIENT_SECRET`, `STRAVA_API_BASE` and `STRAVA_OAUTH_BASE`; settings
+    /// already made are kept. A malformed client id is an invalid-input error.
     pub fn from_env(mut self) -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if self.base_url.is_none() {
+            self.base_url = var("STRAVA_API_BASE");
+        }
+        if self.oauth_base.is_none() {
+            self.oauth_base = var("STRAVA_OAUTH_BASE");
+        }
         let access = var("STRAVA_ACCESS_TOKEN");
         let refresh = var("STRAVA_REFRESH_TOKEN");
         if let (Some(id), Some(secret)) = (var("STRAVA_CLIENT_ID"), var("STRAVA_CLIENT_SECRET")) {
@@ -333,29 +421,16 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .user_agent(
-                    self.user_agent
-                        .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
-                )
-                .build()
-                .map_err(|e| {
-                    Error::invalid_input(format!("cannot build the HTTP client: {e}"))
-                        .with_source(e)
-                })?,
+            None => http_client(self.timeout, self.connect_timeout, self.user_agent)?,
         };
-        let oauth = OAuth::with_client(http.clone())
-            .oauth_base(self.oauth_base.as_deref().unwrap_or(OAUTH_BASE_URL))?;
+        let oauth_base =
+            crate::auth::parse_oauth_base(self.oauth_base.as_deref().unwrap_or(OAUTH_BASE_URL))?;
         let tokens = TokenManager::new(
             self.access_token,
             self.tokens,
             self.credentials,
-            oauth,
             self.token_store,
-            self.refresh_margin
-                .unwrap_or(crate::api_v3::DEFAULT_REFRESH_MARGIN),
+            self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
             self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
         );
         let policy = self.rate_limit.unwrap_or_default();
@@ -364,17 +439,27 @@ impl ClientBuilder {
             (Some(clock), policy) => policy.into_limiter_with_clock(clock),
             (None, policy) => policy.into_limiter(),
         };
+        let mut allowed = vec![host_port(&parsed), host_port(&oauth_base)];
+        allowed.extend(self.allowed_hosts);
         let pipeline = Pipeline::new(Shared {
             http: http.clone(),
-            base_url: base_url.trim_end_matches('/').to_owned(),
             tokens,
             limiter,
             retry: self.retry.unwrap_or_default(),
+            oauth: Arc::new(Endpoints::new(oauth_base)?),
         });
-        let generated =
-            GeneratedClient::new_with_client(base_url.trim_end_matches('/'), http, pipeline);
-        Ok(Client {
-            api: ApiV3::new(generated),
-        })
+        let base = base_url.trim_end_matches('/');
+        let generated = GeneratedClient::new_with_client(base, http);
+        let api = ApiV3::new(pipeline, parsed, allowed);
+        Ok(Client { generated, api })
     }
+}
+
+/// `host:port` of a URL (the port Strava's scheme implies when none is written).
+pub(crate) fn host_port(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::generated::types::{Error as ErrorDetail, Fault, FaultErrors};
 use crate::rate_limit::RateLimitStatus;
-use crate::types::{Error as ErrorDetail, Fault, FaultErrors};
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -44,13 +44,16 @@ pub enum ErrorKind {
     Timeout,
     /// The connection failed (DNS, refused, reset, TLS).
     Connect,
+    /// The HTTP exchange failed after connecting (a reset, a malformed answer, a body
+    /// that could not be read).
+    Transport,
     /// The caller passed something unusable (a bad URL, an empty token...).
     InvalidInput,
     /// Refreshing the access token failed; the previous tokens are kept.
     TokenRefresh,
     /// The token store could not load or save tokens.
     TokenStore,
-    /// Anything else (an unexpected 1xx/3xx, a body that could not be read...).
+    /// Anything else (an unexpected 1xx/3xx...).
     Other,
 }
 
@@ -67,31 +70,12 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connect => "connect",
+            ErrorKind::Transport => "transport",
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::TokenRefresh => "token_refresh",
             ErrorKind::TokenStore => "token_store",
             ErrorKind::Other => "other",
         }
-    }
-
-    fn from_token(token: &str) -> Self {
-        [
-            ErrorKind::Unauthorized,
-            ErrorKind::Forbidden,
-            ErrorKind::NotFound,
-            ErrorKind::RateLimited,
-            ErrorKind::ClientFault,
-            ErrorKind::ServerFault,
-            ErrorKind::Decode,
-            ErrorKind::Timeout,
-            ErrorKind::Connect,
-            ErrorKind::InvalidInput,
-            ErrorKind::TokenRefresh,
-            ErrorKind::TokenStore,
-        ]
-        .into_iter()
-        .find(|k| k.as_token() == token)
-        .unwrap_or(ErrorKind::Other)
     }
 }
 
@@ -165,19 +149,33 @@ impl Error {
         self
     }
 
-    /// Maps a transport error from reqwest (no secrets: reqwest's URL has none of ours).
-    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
+    /// Maps a transport error from reqwest, naming the host and port it tried and
+    /// keeping reqwest's error (without its URL) as the source.
+    pub(crate) fn transport(err: reqwest::Error, target: Option<&url::Url>) -> Self {
         let kind = if err.is_timeout() {
             ErrorKind::Timeout
-        } else if err.is_connect() || err.is_request() {
+        } else if err.is_connect() {
             ErrorKind::Connect
         } else {
-            ErrorKind::Other
+            ErrorKind::Transport
         };
-        let message = match kind {
-            ErrorKind::Timeout => "the request timed out",
-            ErrorKind::Connect => "could not connect to Strava",
-            _ => "the HTTP exchange with Strava failed",
+        let url = target.or(err.url());
+        let host = url.map(|u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or("?"),
+                u.port_or_known_default().unwrap_or(0)
+            )
+        });
+        let cause = root_cause(&err);
+        let what = match kind {
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Connect => "could not connect",
+            _ => "the HTTP exchange failed",
+        };
+        let message = match host {
+            Some(host) => format!("{host}: {what}: {cause}"),
+            None => format!("{what}: {cause}"),
         };
         Self::new(kind, message).with_source(err.without_url())
     }
@@ -228,48 +226,6 @@ impl Error {
             let status = RateLimitStatus::from_headers(headers);
             let retry_at = status.as_ref().map(|s| s.next_reset());
             err = err.with_rate_limit(status, retry_at);
-        }
-        err
-    }
-
-    /// Rebuilds an error the pipeline raised locally from the headers it put on the
-    /// stand-in response (see `api_v3::local_error_response`).
-    pub(crate) fn from_local_response(status: StatusCode, headers: &HeaderMap) -> Self {
-        use crate::api_v3::{LOCAL_ERROR_HEADER, MESSAGE_HEADER, RETRY_AT_HEADER, decode_header};
-        let kind = headers
-            .get(LOCAL_ERROR_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map_or(ErrorKind::Other, ErrorKind::from_token);
-        let message = decode_header(headers, MESSAGE_HEADER)
-            .unwrap_or_else(|| "request refused before sending".to_owned());
-        let mut err = Self::new(kind, message).local();
-        if kind != ErrorKind::TokenStore && kind != ErrorKind::InvalidInput {
-            err.inner.status = Some(status);
-        }
-        let retry_at = decode_header(headers, RETRY_AT_HEADER)
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        if kind == ErrorKind::RateLimited {
-            err = err.with_rate_limit(RateLimitStatus::from_headers(headers), retry_at);
-        }
-        err
-    }
-
-    /// Builds the error for an answer the pipeline normalized (status, headers, fault).
-    fn from_normalized(status: StatusCode, headers: &HeaderMap, fault: Option<Fault>) -> Self {
-        if headers.contains_key(crate::api_v3::LOCAL_ERROR_HEADER) {
-            return Self::from_local_response(status, headers);
-        }
-        let body = fault
-            .and_then(|f| serde_json::to_vec(&f).ok())
-            .unwrap_or_default();
-        let mut err = Self::from_response(status, headers, &body);
-        if let Some(excerpt) = crate::api_v3::decode_header(headers, crate::api_v3::EXCERPT_HEADER)
-        {
-            err.inner.body_excerpt = Some(excerpt);
-        }
-        if err.inner.errors.is_empty() && err.inner.body_excerpt.as_deref() == Some("{}") {
-            err.inner.body_excerpt = None;
         }
         err
     }
@@ -424,51 +380,23 @@ impl Error {
         self.inner.kind == ErrorKind::TokenRefresh
     }
 
-    /// `true` when sending the same request again may succeed: timeouts, connection
-    /// failures, 502/503/504.
+    /// `true` when sending the same request again may succeed: timeouts, connection and
+    /// transport failures, 502/503/504.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::Timeout | ErrorKind::Connect)
-            || self
-                .inner
-                .status
-                .is_some_and(|s| matches!(s.as_u16(), 502..=504))
+        matches!(
+            self.inner.kind,
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport
+        ) || self
+            .inner
+            .status
+            .is_some_and(|s| matches!(s.as_u16(), 502..=504))
     }
 
+    /// The same error, counted as another kind (a failed token call becomes
+    /// [`ErrorKind::TokenRefresh`] while keeping its status and Strava's errors).
     pub(crate) fn set_kind(mut self, kind: ErrorKind) -> Self {
         self.inner.kind = kind;
         self
-    }
-}
-
-impl From<progenitor_client::Error<Fault>> for Error {
-    /// Maps an error of the generated client. Answers that went through the pipeline keep
-    /// their status, Strava's errors and a body excerpt.
-    fn from(err: progenitor_client::Error<Fault>) -> Self {
-        use progenitor_client::Error as P;
-        match err {
-            P::ErrorResponse(value) => {
-                let status = value.status();
-                let headers = value.headers().clone();
-                Self::from_normalized(status, &headers, Some(value.into_inner()))
-            }
-            P::UnexpectedResponse(response) => {
-                let fault =
-                    crate::api_v3::decode_header(response.headers(), crate::api_v3::FAULT_HEADER)
-                        .and_then(|text| serde_json::from_str::<Fault>(&text).ok());
-                Self::from_normalized(response.status(), response.headers(), fault)
-            }
-            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-                Self::from_reqwest(e)
-            }
-            P::InvalidResponsePayload(body, e) => {
-                let mut err =
-                    Self::new(ErrorKind::Decode, format!("unexpected response body: {e}"));
-                err.inner.body_excerpt = Some(excerpt(&body));
-                err
-            }
-            P::InvalidRequest(message) => Self::invalid_input(message),
-            P::Custom(message) => Self::new(ErrorKind::Other, message),
-        }
     }
 }
 
@@ -481,6 +409,15 @@ impl From<crate::rate_limit::RateLimited> for Error {
         .with_rate_limit(limited.status.clone(), Some(limited.retry_at))
         .local()
     }
+}
+
+/// The innermost cause's text (hyper's "connection reset", "invalid status line"...).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &(dyn std::error::Error + 'static) = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// A bounded, lossless-where-possible excerpt of a body, cut on a character boundary.

@@ -99,15 +99,18 @@
 
 pub mod api_v3;
 pub mod auth;
+mod call;
 pub mod client;
 pub mod endpoints;
 pub mod error;
-pub mod generated;
+pub(crate) mod generated;
 pub mod id;
 #[doc(hidden)]
 pub mod latlng;
+pub mod operations;
 pub mod paging;
 pub mod params;
+pub mod pipeline;
 pub mod polyline;
 pub mod rate_limit;
 #[cfg(feature = "sandbox")]
@@ -119,9 +122,16 @@ pub mod webhooks;
 
 pub use api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, UPCOMING_BASE_URL};
 pub use client::{Client, ClientBuilder};
-pub use endpoints::ListRequest;
 pub use error::{Error, ErrorKind, Result};
 pub use generated::types;
+pub use pipeline::RetryPolicy;
+
+/// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies
+/// against "the type named X" (the conformance check, the sandbox's tests).
+#[doc(hidden)]
+pub mod registry {
+    pub use crate::generated::registry::*;
+}
 pub use id::Id;
 
 /// The README's code, compiled and run as doc tests so it stays true.

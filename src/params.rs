@@ -48,6 +48,19 @@ impl<const N: usize> From<[StreamType; N]> for StreamKeys {
     }
 }
 
+/// Comma-separated stream types (`"time,latlng"`); unknown names are kept as
+/// `StreamType::Unknown`.
+impl From<&str> for StreamKeys {
+    fn from(list: &str) -> Self {
+        Self::new(
+            list.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(StreamType::from),
+        )
+    }
+}
+
 impl From<Vec<StreamType>> for StreamKeys {
     fn from(keys: Vec<StreamType>) -> Self {
         Self(keys)

@@ -47,7 +47,6 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::api_v3::ApiV3;
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -436,25 +435,13 @@ impl UploadHandle {
         interval: Duration,
     ) -> Result<DetailedActivity, UploadError> {
         let activity_id = self.wait(timeout, interval).await?;
-        let activity = ApiV3::call(
-            "getActivityById",
-            self.client
-                .generated()
-                .get_activity_by_id()
-                .id(activity_id)
-                .send(),
-        )
-        .await?;
+        let activity = self.client.get_activity_by_id(activity_id).send().await?;
         Ok(activity)
     }
 }
 
 async fn fetch_upload(client: &Client, id: Id) -> Result<Upload> {
-    ApiV3::call(
-        "getUploadById",
-        client.generated().get_upload_by_id().upload_id(id).send(),
-    )
-    .await
+    client.get_upload_by_id(id).send().await
 }
 
 /// How waiting for an upload failed (see [`UploadHandle::wait`]).

@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
-use crate::api_v3::{ApiRequest, LOCAL_ERROR_HEADER, decode_error};
+use crate::api_v3::ApiRequest;
 use crate::auth::Secret;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -146,7 +146,7 @@ impl Client {
 
 /// The client id (as text) and secret configured on `client`, or an invalid-input error.
 fn credentials(client: &Client, operation: &'static str) -> Result<(String, Secret)> {
-    let shared = client.api().pipeline().shared();
+    let shared = client.pipeline().shared();
     match shared.tokens.credentials() {
         Some(c) if !c.client_secret.is_empty() => {
             Ok((c.client_id.to_string(), c.client_secret.clone()))
@@ -174,13 +174,7 @@ async fn send_scrubbed(
         .await?;
     let status = response.status();
     let headers = response.headers().clone();
-    if !status.is_success() && headers.contains_key(LOCAL_ERROR_HEADER) {
-        return Err(Error::from_local_response(status, &headers).with_operation(operation));
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| Error::from_reqwest(e).with_operation(operation))?;
+    let body = crate::call::read_body(operation, response).await?;
     let body = scrub(body, secrets);
     if !status.is_success() {
         return Err(Error::from_response(status, &headers, &body).with_operation(operation));
@@ -189,7 +183,7 @@ async fn send_scrubbed(
 }
 
 fn decode<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|_| decode_error::<T>(operation, body))
+    crate::call::decode(operation, body)
 }
 
 /// `body` with every occurrence of each non-empty secret (as is, and form-encoded)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use serde_json::json;
-use stravalib::api_v3::RetryPolicy;
+use stravalib::RetryPolicy;
 use stravalib::auth::{ClientCredentials, MemoryTokenStore, TokenStore};
 use stravalib::{ApiV3, Client, ErrorKind};
 

@@ -8,7 +8,7 @@ use httpmock::Method::GET;
 use httpmock::MockServer;
 use serde_json::json;
 use stravalib::Client;
-use stravalib::api_v3::RetryPolicy;
+use stravalib::RetryPolicy;
 use stravalib::rate_limit::{
     Priority, RaiseOnLimit, RateLimitPolicy, RateLimiter, SleepPolicy, TokioClock,
 };

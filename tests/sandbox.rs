@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
-use stravalib::api_v3::RetryPolicy;
+use stravalib::RetryPolicy;
 use stravalib::auth::{ApprovalPrompt, AuthorizationCallback, CsrfState, Scope};
 use stravalib::params::StreamKeys;
 use stravalib::rate_limit::RateLimitPolicy;

@@ -292,7 +292,7 @@ async fn the_secret_never_appears_in_transport_errors() {
         .base_url(format!("http://127.0.0.1:{port}/api/v3"))
         .credentials(ClientCredentials::new(CLIENT_ID, SECRET))
         .rate_limit(stravalib::rate_limit::RateLimitPolicy::None)
-        .retry(stravalib::api_v3::RetryPolicy::none())
+        .retry(stravalib::RetryPolicy::none())
         .build()
         .unwrap();
     let err = client.list_subscriptions().await.expect_err("refused");

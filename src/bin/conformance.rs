@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use stravalib::generated::registry::check_json;
+use stravalib::registry::check_json;
 
 #[derive(Deserialize)]
 struct Recording<'a> {

@@ -6,7 +6,7 @@ pub mod refresh;
 use std::time::Duration;
 
 use httpmock::MockServer;
-use stravalib::api_v3::RetryPolicy;
+use stravalib::RetryPolicy;
 use stravalib::rate_limit::RateLimitPolicy;
 use stravalib::{Client, ClientBuilder};
 

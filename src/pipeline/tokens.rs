@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use super::Pipeline;
 use crate::auth::{ClientCredentials, OAuth, Secret, TokenSet, TokenStore};
 use crate::error::{Error, ErrorKind};
 use crate::rate_limit::Clock;
@@ -28,7 +29,6 @@ pub(crate) struct TokenManager {
     refresh_gate: tokio::sync::Mutex<()>,
     store_loaded: AtomicBool,
     credentials: Option<ClientCredentials>,
-    oauth: OAuth,
     store: Option<Arc<dyn TokenStore>>,
     margin: Duration,
     /// What "now" is when deciding whether the token expires soon.
@@ -56,7 +56,6 @@ impl TokenManager {
         access_token: Option<Secret>,
         tokens: Option<TokenSet>,
         credentials: Option<ClientCredentials>,
-        oauth: OAuth,
         store: Option<Arc<dyn TokenStore>>,
         margin: Duration,
         clock: Arc<dyn Clock>,
@@ -72,11 +71,22 @@ impl TokenManager {
             refresh_gate: tokio::sync::Mutex::new(()),
             store_loaded: AtomicBool::new(has_tokens || store.is_none()),
             credentials,
-            oauth,
             store,
             margin,
             clock,
         }
+    }
+
+    /// No tokens, no credentials, no store.
+    pub(crate) fn empty() -> Self {
+        Self::new(
+            None,
+            None,
+            None,
+            None,
+            DEFAULT_REFRESH_MARGIN,
+            Arc::new(crate::rate_limit::SystemClock),
+        )
     }
 
     fn snapshot(&self) -> TokenState {
@@ -101,10 +111,6 @@ impl TokenManager {
         self.replace(TokenState::Full(Box::new(tokens)));
     }
 
-    pub(crate) fn oauth(&self) -> &OAuth {
-        &self.oauth
-    }
-
     pub(crate) fn credentials(&self) -> Option<&ClientCredentials> {
         self.credentials.as_ref()
     }
@@ -123,7 +129,7 @@ impl TokenManager {
     }
 
     /// The token for the next request, refreshed first when it expires within the margin.
-    pub(crate) async fn bearer(&self) -> Result<Option<Secret>, Error> {
+    pub(crate) async fn bearer(&self, pipeline: &Pipeline) -> Result<Option<Secret>, Error> {
         if !self.store_loaded.load(Ordering::Acquire) {
             self.load_from_store().await?;
         }
@@ -142,7 +148,7 @@ impl TokenManager {
             }
         };
         if expiring {
-            self.refresh(Some(&token)).await.map(Some)
+            self.refresh(pipeline, Some(&token)).await.map(Some)
         } else {
             Ok(Some(token))
         }
@@ -166,16 +172,21 @@ impl TokenManager {
     /// request already did.
     pub(crate) async fn refresh_after_rejection(
         &self,
+        pipeline: &Pipeline,
         used: Option<&Secret>,
     ) -> Result<Secret, Error> {
-        self.refresh(used).await
+        self.refresh(pipeline, used).await
     }
 
     /// Refreshes the token set whose access token is `stale`. Single-flight: callers wait
     /// on one gate, and those who find a token other than `stale` when they get through
     /// use it instead of refreshing again. The new set is saved to the store before it is
     /// used; on any failure the old tokens stay in place.
-    pub(crate) async fn refresh(&self, stale: Option<&Secret>) -> Result<Secret, Error> {
+    pub(crate) async fn refresh(
+        &self,
+        pipeline: &Pipeline,
+        stale: Option<&Secret>,
+    ) -> Result<Secret, Error> {
         let _gate = self.refresh_gate.lock().await;
         let TokenState::Full(current) = self.snapshot() else {
             return Err(Error::new(
@@ -194,7 +205,10 @@ impl TokenManager {
                 "client id and secret are needed to refresh the access token",
             ));
         };
-        let fresh = self.oauth.refresh_token_set(credentials, &current).await?;
+        // The token call goes through the same pipeline (without a bearer token, so it
+        // never comes back here); boxed because the pipeline's future contains this one.
+        let oauth = OAuth::with_pipeline(pipeline.clone());
+        let fresh = Box::pin(oauth.refresh_token_set(credentials, &current)).await?;
         if let Some(store) = &self.store {
             store.save(&fresh).await?;
         }

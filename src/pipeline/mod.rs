@@ -1,0 +1,336 @@
+//! The one request pipeline every Strava call goes through: generated operations,
+//! handwritten requests ([`crate::ApiV3`], uploads, webhooks) and the OAuth endpoints.
+//!
+//! A request's way: a fresh access token (refreshed once, single-flight, when it is about
+//! to expire), the `Authorization: Bearer` header, a slot from the rate limiter, the send,
+//! the `X-RateLimit-*` headers recorded, bounded retries of transient failures, one
+//! refresh-and-retry after a 401 for an invalid or expired token. What it decides reaches
+//! the caller as a typed value: the answer, or the [`Error`] it made (with Strava's status
+//! only when Strava answered).
+
+mod retry;
+mod tokens;
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use tracing::Instrument;
+
+pub use self::retry::RetryPolicy;
+pub(crate) use self::tokens::{DEFAULT_REFRESH_MARGIN, TokenManager};
+use crate::error::{Error, Result};
+use crate::rate_limit::RateLimiter;
+
+/// How the pipeline treats one request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call<'a> {
+    /// Named in the request span and in errors (`getActivityById`, `refresh_access_token`).
+    pub operation: &'a str,
+    /// Sends the client's access token (API calls); not for the OAuth endpoints.
+    pub bearer: bool,
+    /// Takes a slot from the rate limiter and records Strava's usage headers.
+    pub rate_limited: bool,
+    /// A non-2xx answer becomes an [`Error`]; with `false` it is returned as Strava sent it.
+    pub check_for_errors: bool,
+}
+
+impl<'a> Call<'a> {
+    /// An API call: bearer token, rate limits, errors checked.
+    pub(crate) fn api(operation: &'a str) -> Self {
+        Self {
+            operation,
+            bearer: true,
+            rate_limited: true,
+            check_for_errors: true,
+        }
+    }
+
+    /// A call to Strava's OAuth endpoints: no bearer token (the caller authenticates in
+    /// the body or with Basic), no rate-limit headers, answer returned as is.
+    pub(crate) fn oauth(operation: &'a str) -> Self {
+        Self {
+            operation,
+            bearer: false,
+            rate_limited: false,
+            check_for_errors: false,
+        }
+    }
+
+    /// The same call with error checking on or off.
+    pub(crate) fn check_for_errors(mut self, check: bool) -> Self {
+        self.check_for_errors = check;
+        self
+    }
+}
+
+/// Shared state of the pipeline. Cheap to clone (one `Arc`); clones share the connection
+/// pool, tokens and rate limiter.
+#[derive(Clone)]
+pub(crate) struct Pipeline(Arc<Shared>);
+
+pub(crate) struct Shared {
+    pub(crate) http: reqwest::Client,
+    pub(crate) tokens: TokenManager,
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) retry: RetryPolicy,
+    /// Where the token manager refreshes (`{oauth_base}/token`).
+    pub(crate) oauth: Arc<crate::auth::Endpoints>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No tokens here: the token manager's Debug redacts them.
+        f.debug_struct("Pipeline")
+            .field("tokens", &self.0.tokens)
+            .field("limiter", &self.0.limiter)
+            .field("retry", &self.0.retry)
+            .field("oauth", &self.0.oauth)
+            .finish()
+    }
+}
+
+impl Pipeline {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// A pipeline without tokens or rate limiting, for the OAuth endpoints on their own.
+    pub(crate) fn standalone(http: reqwest::Client, oauth: Arc<crate::auth::Endpoints>) -> Self {
+        Self::new(Shared {
+            http,
+            tokens: TokenManager::empty(),
+            limiter: crate::rate_limit::RateLimitPolicy::None.into_limiter(),
+            retry: RetryPolicy::default(),
+            oauth,
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.0
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
+    /// Sends `request` through the whole pipeline.
+    ///
+    /// `Ok` holds a 2xx answer (or, with `check_for_errors` off, any answer) with its body
+    /// unread; `Err` holds the typed outcome: Strava's error answer, a request refused
+    /// before sending, a failed refresh, or a transport failure naming `host:port`.
+    pub(crate) async fn execute(
+        &self,
+        mut request: reqwest::Request,
+        call: Call<'_>,
+    ) -> Result<reqwest::Response> {
+        let shared = &*self.0;
+        let method = request.method().clone();
+        let span = tracing::debug_span!(
+            "strava.request",
+            operation = call.operation,
+            method = %method,
+            path = request.url().path(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            rate_limit_usage = tracing::field::Empty,
+        );
+        let op = call.operation.to_owned();
+        async move {
+            let started = tokio::time::Instant::now();
+            // progenitor adds this; Strava has no use for it.
+            request.headers_mut().remove("api-version");
+            let target = request.url().clone();
+
+            let mut used_token = None;
+            if call.bearer {
+                used_token = shared.tokens.bearer(self).await?;
+                if let Some(token) = &used_token {
+                    set_bearer(&mut request, token.expose())?;
+                }
+            }
+
+            let mut attempt = 0u32;
+            // A streaming body (multipart uploads) cannot be sent twice: such a request
+            // gets one attempt, and its answer is returned whatever it is.
+            let mut replayable = true;
+            let mut waited_for_429 = false;
+            let mut refreshed_after_401 = false;
+            loop {
+                attempt += 1;
+                let to_send = match request.try_clone() {
+                    Some(copy) => copy,
+                    None => {
+                        replayable = false;
+                        let placeholder =
+                            reqwest::Request::new(method.clone(), request.url().clone());
+                        std::mem::replace(&mut request, placeholder)
+                    }
+                };
+                let permit = if call.rate_limited {
+                    Some(shared.limiter.acquire(&method).await.map_err(Error::from)?)
+                } else {
+                    None
+                };
+                let result = shared.http.execute(to_send).await;
+                let response = match result {
+                    Ok(response) => response,
+                    Err(e) => {
+                        drop(permit);
+                        let err = Error::transport(e, Some(&target));
+                        // A connection that failed sent nothing: safe for any method.
+                        let retryable = err.is_connect()
+                            || (err.is_retryable() && shared.retry.is_idempotent(&method));
+                        let wait = shared.retry.backoff(attempt);
+                        if replayable
+                            && retryable
+                            && shared.retry.may_retry(attempt, started.elapsed(), wait)
+                        {
+                            tracing::debug!(
+                                attempt,
+                                wait_ms = wait.as_millis() as u64,
+                                error = %err,
+                                "transport error, retrying"
+                            );
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        record_span(started, attempt, None, None);
+                        return Err(err);
+                    }
+                };
+                let status = response.status();
+                if let Some(permit) = permit {
+                    shared.limiter.record(permit, status, response.headers());
+                }
+                let limiter = call.rate_limited.then_some(&*shared.limiter);
+
+                if status == StatusCode::TOO_MANY_REQUESTS
+                    && call.rate_limited
+                    && replayable
+                    && !waited_for_429
+                    && let Some(wait) = shared.limiter.on_rate_limited(response.headers())
+                {
+                    waited_for_429 = true;
+                    tracing::debug!(
+                        wait_s = wait.as_secs(),
+                        "429: waiting for the window to reset"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                if replayable
+                    && matches!(status.as_u16(), 502..=504)
+                    && shared.retry.is_idempotent(&method)
+                {
+                    let wait = shared.retry.backoff(attempt);
+                    if shared.retry.may_retry(attempt, started.elapsed(), wait) {
+                        tracing::debug!(
+                            attempt,
+                            status = status.as_u16(),
+                            "server error, retrying"
+                        );
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+                let may_refresh = status == StatusCode::UNAUTHORIZED
+                    && call.bearer
+                    && replayable
+                    && !refreshed_after_401
+                    && shared.tokens.can_refresh();
+                if status.is_success() || (!call.check_for_errors && !may_refresh) {
+                    record_span(started, attempt, Some(status), limiter);
+                    return Ok(response);
+                }
+
+                // An error answer: read it to decide and to describe it.
+                let headers = response.headers().clone();
+                let version = response.version();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::transport(e, Some(&target)))?;
+                let err = Error::from_response(status, &headers, &body);
+                if may_refresh && err.is_token_invalid() {
+                    refreshed_after_401 = true;
+                    let token = shared
+                        .tokens
+                        .refresh_after_rejection(self, used_token.as_ref())
+                        .await?;
+                    set_bearer(&mut request, token.expose())?;
+                    used_token = Some(token);
+                    attempt = attempt.saturating_sub(1);
+                    continue;
+                }
+                record_span(started, attempt, Some(status), limiter);
+                if !call.check_for_errors {
+                    return Ok(rebuilt_response(status, version, headers, body));
+                }
+                return Err(err);
+            }
+        }
+        .instrument(span)
+        .await
+        .map_err(|e: Error| e.with_operation(op))
+    }
+}
+
+/// The answer Strava sent, rebuilt after its body was read (to decide on a refresh).
+fn rebuilt_response(
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+    body: bytes::Bytes,
+) -> reqwest::Response {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.version_mut() = version;
+    *response.headers_mut() = headers;
+    reqwest::Response::from(response)
+}
+
+fn record_span(
+    started: tokio::time::Instant,
+    attempts: u32,
+    status: Option<StatusCode>,
+    limiter: Option<&dyn RateLimiter>,
+) {
+    let span = tracing::Span::current();
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.record("attempts", attempts);
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    if let Some(limiter) = limiter {
+        span.record(
+            "rate_limit_usage",
+            tracing::field::display(UsageField(limiter)),
+        );
+    }
+}
+
+/// The limiter's usage, formatted only if a subscriber records it.
+struct UsageField<'a>(&'a dyn RateLimiter);
+
+impl std::fmt::Display for UsageField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.status() {
+            Some(status) => f.write_str(&status.usage_summary()),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
+/// Sets `Authorization: Bearer <token>`, marked sensitive. A token that cannot be a header
+/// value is an invalid-input error (which does not show the token).
+fn set_bearer(request: &mut reqwest::Request, token: &str) -> Result<()> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        Error::invalid_input("the access token contains characters that cannot be sent in a header")
+            .local()
+    })?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
