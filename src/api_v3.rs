@@ -110,7 +110,7 @@ impl ApiV3 {
 
     /// Refuses a URL whose host may not receive the access token.
     pub(crate) fn check_host(&self, url: &Url) -> Result<()> {
-        let target = crate::client::host_port(url);
+        let target = host_port(url);
         if self.allowed.iter().any(|h| host_matches(h, &target)) {
             Ok(())
         } else {
@@ -293,4 +293,13 @@ impl ApiRequest {
         let response = self.send().await?;
         crate::call::decode_response(operation, response).await
     }
+}
+
+/// `host:port` of a URL (the port its scheme implies when none is written).
+pub(crate) fn host_port(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }

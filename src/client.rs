@@ -8,43 +8,19 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL};
+use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, host_port};
 use crate::auth::{
     ApprovalPrompt, ClientCredentials, Endpoints, OAuth, Scope, Secret, TokenSet, TokenStore,
     TokenTypeHint,
 };
 use crate::error::{Error, Result};
 use crate::generated::Client as GeneratedClient;
-use crate::pipeline::{DEFAULT_REFRESH_MARGIN, Pipeline, RetryPolicy, Shared, TokenManager};
+use crate::pipeline::{
+    DEFAULT_REFRESH_MARGIN, Pipeline, Refresher, RetryPolicy, Shared, TokenManager, http_client,
+};
 use crate::rate_limit::{Clock, RateLimitPolicy, RateLimitStatus, SystemClock};
 
-/// Default time allowed for a whole request (connect, send, receive).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default time allowed to connect.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default `User-Agent`, for API and OAuth calls alike.
-pub const DEFAULT_USER_AGENT: &str = concat!("stravalib-rs/", env!("CARGO_PKG_VERSION"));
-
-/// The HTTP client used when none is given: [`DEFAULT_USER_AGENT`], [`DEFAULT_TIMEOUT`],
-/// [`DEFAULT_CONNECT_TIMEOUT`].
-pub(crate) fn default_http_client() -> reqwest::Client {
-    http_client(None, None, None).unwrap_or_default()
-}
-
-fn http_client(
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    user_agent: Option<String>,
-) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
-        .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
-        .build()
-        .map_err(|e| {
-            Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
-        })
-}
+pub use crate::pipeline::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
 
 /// A Strava API client. See the [crate docs](crate) for a tour.
 ///
@@ -64,6 +40,7 @@ fn http_client(
 pub struct Client {
     generated: GeneratedClient,
     api: ApiV3,
+    oauth: Arc<Endpoints>,
 }
 
 impl Default for Client {
@@ -135,7 +112,7 @@ impl Client {
     /// agent and request span). Unlike the methods below, the tokens it returns are not
     /// kept in this client.
     pub fn oauth(&self) -> OAuth {
-        OAuth::with_pipeline(self.pipeline().clone())
+        OAuth::with_pipeline(self.pipeline().clone(), self.oauth.clone())
     }
 
     /// The URL to send the athlete to for authorization (see [`crate::auth`]).
@@ -239,9 +216,7 @@ impl Client {
     pub async fn deauthorize(&self) -> Result<()> {
         let token = self
             .pipeline()
-            .shared()
-            .tokens
-            .bearer(self.pipeline())
+            .bearer()
             .await?
             .ok_or_else(|| Error::invalid_input("deauthorize needs an access token"))?;
         #[allow(deprecated)]
@@ -425,6 +400,12 @@ impl ClientBuilder {
         };
         let oauth_base =
             crate::auth::parse_oauth_base(self.oauth_base.as_deref().unwrap_or(OAUTH_BASE_URL))?;
+        let oauth = Arc::new(Endpoints::new(oauth_base.clone())?);
+        let refresh_endpoints = oauth.clone();
+        let refresher: Refresher = Arc::new(move |pipeline, credentials, current| {
+            let oauth = OAuth::with_pipeline(pipeline, refresh_endpoints.clone());
+            Box::pin(async move { oauth.refresh_token_set(&credentials, &current).await })
+        });
         let tokens = TokenManager::new(
             self.access_token,
             self.tokens,
@@ -446,20 +427,15 @@ impl ClientBuilder {
             tokens,
             limiter,
             retry: self.retry.unwrap_or_default(),
-            oauth: Arc::new(Endpoints::new(oauth_base)?),
+            refresh: Some(refresher),
         });
         let base = base_url.trim_end_matches('/');
         let generated = GeneratedClient::new_with_client(base, http);
         let api = ApiV3::new(pipeline, parsed, allowed);
-        Ok(Client { generated, api })
+        Ok(Client {
+            generated,
+            api,
+            oauth,
+        })
     }
-}
-
-/// `host:port` of a URL (the port Strava's scheme implies when none is written).
-pub(crate) fn host_port(url: &Url) -> String {
-    format!(
-        "{}:{}",
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or(0)
-    )
 }

@@ -120,8 +120,12 @@ impl Error {
         Self::new(ErrorKind::InvalidInput, message)
     }
 
+    /// Names the operation the error happened in, unless an inner one already did (a
+    /// failed refresh inside an API call stays `refresh_access_token`).
     pub(crate) fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
-        self.inner.operation = Some(operation.into());
+        if self.inner.operation.is_none() {
+            self.inner.operation = Some(operation.into());
+        }
         self
     }
 
@@ -282,8 +286,9 @@ impl Error {
         self.inner.retry_at
     }
 
-    /// `true` when this crate raised the error without sending anything (for example the
-    /// [`RaiseOnLimit`](crate::rate_limit::RaiseOnLimit) policy refusing a request).
+    /// `true` when the request was not sent: refused by the
+    /// [`RaiseOnLimit`](crate::rate_limit::RaiseOnLimit) policy, stopped by a failed token
+    /// refresh (whose status, if the token endpoint answered, is kept), or unusable input.
     pub fn is_local(&self) -> bool {
         self.inner.local
     }

@@ -46,15 +46,15 @@
 //! let athlete = client.get_athlete().await?;
 //! println!("hello {}", athlete.firstname.unwrap_or_default());
 //!
-//! // Every operation of the API, as a builder ending in `send()`:
-//! let activities = stravalib::ApiV3::call(
-//!     "getLoggedInAthleteActivities",
-//!     client.generated().get_logged_in_athlete_activities().per_page(10).send(),
-//! )
-//! .await?;
+//! // Every operation of the API is a builder ending in `send()` (awaiting it sends too):
+//! let activities = client.get_activities().per_page(10).send().await?;
 //! for activity in activities {
 //!     println!("{:?} {:?}", activity.sport_type, activity.name);
 //! }
+//!
+//! // Lists page themselves as a stream:
+//! use futures::TryStreamExt;
+//! let all: Vec<_> = client.get_activities().after(1_700_000_000).into_stream().try_collect().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -82,14 +82,17 @@
 //! contains tokens, secrets or authorization codes.
 //!
 //! ## Modules
-//! - [`endpoints`]: the methods on [`Client`], one module per API area; lists page
-//!   lazily through [`paging`].
+//! - [`operations`]: one builder per operation, generated from `openapi/strava.json`;
+//!   [`Client`] has a method for each (and stravalib's name where it differs).
+//! - [`endpoints`]: what generation cannot say, written by hand on the same builders
+//!   (cursor-paged comments, route streams keyed by type, the athlete's weight).
 //! - [`upload`] and [`webhooks`]: uploads that wait for Strava, push subscriptions and
 //!   events.
 //! - [`types`]: every Strava model, generated; enums are open (`Unknown(String)`).
-//! - [`generated`]: the generated client (one builder per operation).
-//! - [`api_v3`]: the request pipeline and generic requests for anything else.
+//! - [`pipeline`]: the one way every request goes (token, limits, retries, typed errors).
+//! - [`api_v3`]: requests by URL (stravalib's `ApiV3`), through the same pipeline.
 //! - [`auth`]: OAuth, tokens, token stores.
+//! - [`paging`]: lists as streams.
 //! - [`rate_limit`]: Strava's limits and the policies that respect them.
 //! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
 //!   start times.

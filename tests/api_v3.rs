@@ -141,10 +141,8 @@ async fn posts_are_not_retried_once_sent() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let err = ApiV3::call(
-        "createActivity",
-        client
-            .generated()
+    let err = client
+            
             .create_activity()
             .body_map(|b| {
                 b.name("x")
@@ -152,8 +150,7 @@ async fn posts_are_not_retried_once_sent() {
                     .start_date_local(chrono::Utc::now())
                     .elapsed_time(1)
             })
-            .send(),
-    )
+            .send()
     .await
     .expect_err("503");
     assert_eq!(mock.calls_async().await, 1);
@@ -378,6 +375,8 @@ async fn a_failed_refresh_is_typed_and_keeps_the_old_tokens() {
     let err = client.get_athlete().await.expect_err("refresh failed");
     assert!(err.is_token_refresh(), "{err:?}");
     assert!(err.is_local());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.errors()[0].code.as_deref(), Some("invalid"));
     assert_eq!(
         api.calls_async().await,
         0,
@@ -424,7 +423,7 @@ async fn generic_requests_resolve_paths_and_can_return_raw_responses() {
     let client = support::client(&server, TOKEN);
     let err = client
         .api()
-        .get::<serde_json::Value>("activities/7/photos", &[("size", "600")])
+        .get("activities/7/photos", &[("size", "600")])
         .await
         .expect_err("404");
     assert!(err.is_not_found());
@@ -539,7 +538,6 @@ async fn exchanged_tokens_are_used_by_later_requests() {
         .build()
         .unwrap();
     let tokens = client
-        .api()
         .exchange_code_for_token(4242, SECRET, "one-time-code-123")
         .await
         .expect("tokens");
@@ -555,7 +553,7 @@ async fn exchanged_tokens_are_used_by_later_requests() {
 }
 
 #[tokio::test]
-async fn client_and_api_build_the_same_authorization_url() {
+async fn client_and_free_function_build_the_same_authorization_url() {
     use stravalib::auth::{ApprovalPrompt, Scope};
     let client = Client::new();
     let args = (1234, "http://localhost:8080/cb", ApprovalPrompt::Force);
@@ -568,16 +566,14 @@ async fn client_and_api_build_the_same_authorization_url() {
             Some("s1"),
         )
         .unwrap();
-    let from_api = client
-        .api()
-        .authorization_url(
-            args.0,
-            args.1,
-            args.2,
-            &[Scope::ActivityReadAll],
-            Some("s1"),
-        )
-        .unwrap();
+    let from_api = stravalib::auth::authorization_url(
+        args.0,
+        args.1,
+        args.2,
+        &[Scope::ActivityReadAll],
+        Some("s1"),
+    )
+    .unwrap();
     assert_eq!(from_client, from_api);
     assert_eq!(
         from_client.as_str(),

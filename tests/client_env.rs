@@ -27,6 +27,8 @@ async fn environment_configures_tokens_credentials_and_refresh() {
     assert!(!format!("{err:?}").contains("env-secret-123"));
 
     // An access token alone is used as is.
+    set("STRAVA_API_BASE", None);
+    set("STRAVA_OAUTH_BASE", None);
     set("STRAVA_CLIENT_ID", None);
     set("STRAVA_CLIENT_SECRET", None);
     set("STRAVA_REFRESH_TOKEN", None);
@@ -74,14 +76,16 @@ async fn environment_configures_tokens_credentials_and_refresh() {
             then.status(200).json_body(json!({"id": 2}));
         })
         .await;
+    // The API and OAuth bases come from the environment too.
+    set("STRAVA_API_BASE", Some(&server.url("/api/v3")));
+    set("STRAVA_OAUTH_BASE", Some(&server.url("/oauth")));
     let client = Client::builder()
-        .base_url(server.url("/api/v3"))
-        .oauth_base(server.url("/oauth"))
         .rate_limit(RateLimitPolicy::None)
         .from_env()
         .unwrap()
         .build()
         .unwrap();
+    assert_eq!(client.api().base_url(), server.url("/api/v3"));
     let athlete = client.get_athlete().await.unwrap();
     assert_eq!(athlete.id.unwrap().to_string(), "2");
     refresh.assert_async().await;

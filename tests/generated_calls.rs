@@ -6,9 +6,9 @@ mod support;
 use httpmock::Method::{GET, POST, PUT};
 use httpmock::MockServer;
 use serde_json::json;
+use stravalib::Id;
 use stravalib::params::{ExploreBounds, StreamKeys};
 use stravalib::types::{ExploreActivityType, SportType, StreamType};
-use stravalib::{ApiV3, Id};
 
 const TOKEN: &str = "test-access-token-0123";
 
@@ -52,22 +52,17 @@ async fn stream_keys_are_comma_joined() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let streams = ApiV3::call(
-        "getActivityStreams",
-        client
-            .generated()
-            .get_activity_streams()
-            .id(16_204_873_519u64)
-            .keys(StreamKeys::from([
-                StreamType::Time,
-                StreamType::Latlng,
-                StreamType::Heartrate,
-            ]))
-            .key_by_type(true)
-            .send(),
-    )
-    .await
-    .expect("streams");
+    let streams = client
+        .get_activity_streams(16_204_873_519u64)
+        .keys(StreamKeys::from([
+            StreamType::Time,
+            StreamType::Latlng,
+            StreamType::Heartrate,
+        ]))
+        .key_by_type(true)
+        .send()
+        .await
+        .expect("streams");
     mock.assert_async().await;
     assert_eq!(streams.time.unwrap().data, Some(vec![0, 1, 2]));
     let latlng = streams.latlng.unwrap().data.unwrap();
@@ -91,17 +86,12 @@ async fn explore_bounds_and_activity_type() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let found = ApiV3::call(
-        "exploreSegments",
-        client
-            .generated()
-            .explore_segments()
-            .bounds(ExploreBounds::new(37.7, -122.5, 37.8, -122.3).unwrap())
-            .activity_type(ExploreActivityType::Running)
-            .send(),
-    )
-    .await
-    .expect("segments");
+    let found = client
+        .explore_segments(ExploreBounds::new(37.7, -122.5, 37.8, -122.3).unwrap())
+        .activity_type(ExploreActivityType::Running)
+        .send()
+        .await
+        .expect("segments");
     mock.assert_async().await;
     let segment = &found.segments.unwrap()[0];
     assert_eq!(segment.climb_category_desc.as_ref().unwrap().as_str(), "NC");
@@ -126,27 +116,23 @@ async fn create_activity_sends_a_form_body() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let created = ApiV3::call(
-        "createActivity",
-        client
-            .generated()
-            .create_activity()
-            .body_map(|b| {
-                b.name("Lunch run")
-                    .sport_type(SportType::TrailRun)
-                    .start_date_local(
-                        "2026-11-21T12:30:00Z"
-                            .parse::<chrono::DateTime<chrono::Utc>>()
-                            .unwrap(),
-                    )
-                    .elapsed_time(3600)
-                    .distance(Some(10500.5))
-                    .commute(Some(0))
-            })
-            .send(),
-    )
-    .await
-    .expect("created");
+    let created = client
+        .create_activity()
+        .body_map(|b| {
+            b.name("Lunch run")
+                .sport_type(SportType::TrailRun)
+                .start_date_local(
+                    "2026-11-21T12:30:00Z"
+                        .parse::<chrono::DateTime<chrono::Utc>>()
+                        .unwrap(),
+                )
+                .elapsed_time(3600)
+                .distance(Some(10500.5))
+                .commute(Some(0))
+        })
+        .send()
+        .await
+        .expect("created");
     mock.assert_async().await;
     assert_eq!(created.id, Some(Id::from(123u32)));
     assert_eq!(created.sport_type, Some(SportType::TrailRun));
@@ -165,17 +151,12 @@ async fn star_segment_sends_starred_in_the_form() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let segment = ApiV3::call(
-        "starSegment",
-        client
-            .generated()
-            .star_segment()
-            .id(229_781u32)
-            .body_map(|b| b.starred(true))
-            .send(),
-    )
-    .await
-    .expect("segment");
+    let segment = client
+        .star_segment(229_781u32)
+        .body_map(|b| b.starred(true))
+        .send()
+        .await
+        .expect("segment");
     mock.assert_async().await;
     assert_eq!(segment.id, Some(Id::from(229_781u32)));
 }
@@ -193,16 +174,12 @@ async fn update_athlete_sends_weight_in_the_form() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let athlete = ApiV3::call(
-        "updateLoggedInAthlete",
-        client
-            .generated()
-            .update_logged_in_athlete()
-            .body_map(|b| b.weight(71.5))
-            .send(),
-    )
-    .await
-    .expect("athlete");
+    let athlete = client
+        .update_logged_in_athlete()
+        .body_map(|b| b.weight(71.5))
+        .send()
+        .await
+        .expect("athlete");
     mock.assert_async().await;
     assert_eq!(athlete.weight, Some(71.5));
 }
@@ -224,18 +201,14 @@ async fn athlete_activities_query_parameters() {
         })
         .await;
     let client = support::client(&server, TOKEN);
-    let page = ApiV3::call(
-        "getLoggedInAthleteActivities",
-        client
-            .generated()
-            .get_logged_in_athlete_activities()
-            .after(1_700_000_000)
-            .page(2)
-            .per_page(200)
-            .send(),
-    )
-    .await
-    .expect("page");
+    let page = client
+        .get_logged_in_athlete_activities()
+        .after(1_700_000_000)
+        .page(2)
+        .per_page(200)
+        .send()
+        .await
+        .expect("page");
     mock.assert_async().await;
     assert_eq!(page.len(), 2);
     assert_eq!(

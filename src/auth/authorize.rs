@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use url::Url;
 
-use super::oauth::DEFAULT_OAUTH_BASE;
+use super::endpoints::{DEFAULT_OAUTH_BASE, endpoint, parse_oauth_base};
+use super::scope::bounded;
 use super::{ApprovalPrompt, CsrfState, DEFAULT_SCOPES, Scope, Secret};
 
 /// Builds the URL that sends an athlete to Strava's authorization page.
@@ -198,32 +199,7 @@ fn validate_redirect_uri(redirect_uri: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn parse_oauth_base(base: &str) -> Result<Url> {
-    let shown = bounded(base, 200);
-    let url = Url::parse(base).map_err(|e| {
-        Error::invalid_input(format!("OAuth base `{shown}` is not an absolute URL ({e})")).local()
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid_input(format!(
-            "OAuth base `{shown}` must be an http(s) URL with a host"
-        ))
-        .local());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid_input(format!(
-            "OAuth base `{shown}` must not have a query or fragment"
-        ))
-        .local());
-    }
-    Ok(url)
-}
 
-/// `{base}/{name}`, keeping every segment of the base.
-pub(super) fn endpoint(base: &Url, name: &str) -> Result<Url> {
-    let text = format!("{}/{name}", base.as_str().trim_end_matches('/'));
-    Url::parse(&text)
-        .map_err(|e| Error::invalid_input(format!("bad OAuth endpoint `{text}`: {e}")).local())
-}
 
 /// What Strava sends back to the redirect URI: `code`, `scope` and `state`.
 ///
@@ -326,11 +302,3 @@ impl AuthorizationCallback {
     }
 }
 
-/// At most `max` characters of `text`, for echoing user input in messages.
-pub(super) fn bounded(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
-}

@@ -18,6 +18,7 @@
 //! module contains one.
 
 mod authorize;
+mod endpoints;
 mod oauth;
 mod scope;
 mod secret;
@@ -26,9 +27,10 @@ mod token;
 mod token_store;
 
 pub use authorize::{AuthorizationCallback, AuthorizationRequest, authorization_url};
-pub(crate) use authorize::{authorization_url_for, parse_oauth_base};
-pub(crate) use oauth::Endpoints;
-pub use oauth::{DEFAULT_OAUTH_BASE, OAuth};
+pub(crate) use authorize::authorization_url_for;
+pub use endpoints::DEFAULT_OAUTH_BASE;
+pub(crate) use endpoints::{Endpoints, parse_oauth_base};
+pub use oauth::OAuth;
 pub use scope::{ApprovalPrompt, DEFAULT_SCOPES, Scope, TokenTypeHint};
 pub use secret::{ClientCredentials, Secret};
 pub use state::CsrfState;

@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use url::Url;
 
-use super::authorize::{AuthorizationRequest, endpoint, parse_oauth_base};
+use super::authorize::AuthorizationRequest;
+use super::endpoints::{Endpoints, parse_oauth_base};
 use super::token::bearer;
 use super::{AthleteSummary, Scope};
 use super::{ClientCredentials, Secret, TokenSet, TokenTypeHint};
@@ -17,39 +18,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::{Call, Pipeline};
 use chrono::Utc;
 
-/// Strava's OAuth base URL; endpoints are `{base}/authorize`, `{base}/token`,
-/// `{base}/revoke` and `{base}/deauthorize`.
-pub const DEFAULT_OAUTH_BASE: &str = "https://www.strava.com/oauth";
 
 /// Secrets shorter than this are not searched for in Strava's error bodies (a short value
 /// would match ordinary words such as `code`); real Strava secrets are 40 characters.
 const MIN_SCRUB_LEN: usize = 8;
 
-/// The OAuth endpoints under one base.
-#[derive(Debug)]
-pub(crate) struct Endpoints {
-    base: Url,
-    token: Url,
-    revoke: Url,
-    deauthorize: Url,
-}
 
-impl Endpoints {
-    /// Strava's own OAuth endpoints.
-    pub(crate) fn default_strava() -> Arc<Self> {
-        let base = Url::parse(DEFAULT_OAUTH_BASE).expect("the default OAuth base is a valid URL");
-        Arc::new(Self::new(base).expect("the default OAuth endpoints are valid URLs"))
-    }
-
-    pub(crate) fn new(base: Url) -> Result<Self> {
-        Ok(Self {
-            token: endpoint(&base, "token")?,
-            revoke: endpoint(&base, "revoke")?,
-            deauthorize: endpoint(&base, "deauthorize")?,
-            base,
-        })
-    }
-}
 
 /// Calls Strava's OAuth endpoints. Cheap to clone (the HTTP client and URLs are shared).
 ///
@@ -77,23 +51,21 @@ impl OAuth {
     /// A client for [`DEFAULT_OAUTH_BASE`] with its own HTTP client (the library's user
     /// agent, 30 s request and 10 s connect timeouts).
     pub fn new() -> Self {
-        Self::with_client(crate::client::default_http_client())
+        Self::with_client(crate::pipeline::default_http_client())
     }
 
     /// A client for [`DEFAULT_OAUTH_BASE`] that sends through `http` (share one
     /// `reqwest::Client` with the rest of the application).
     pub fn with_client(http: reqwest::Client) -> Self {
-        let endpoints = Endpoints::default_strava();
         Self {
-            pipeline: Pipeline::standalone(http, endpoints.clone()),
-            endpoints,
+            pipeline: Pipeline::standalone(http),
+            endpoints: Endpoints::default_strava(),
         }
     }
 
     /// The OAuth calls of a client: its pipeline (HTTP client, span, retries of
     /// connection failures) and its OAuth endpoints.
-    pub(crate) fn with_pipeline(pipeline: Pipeline) -> Self {
-        let endpoints = pipeline.shared().oauth.clone();
+    pub(crate) fn with_pipeline(pipeline: Pipeline, endpoints: Arc<Endpoints>) -> Self {
         Self {
             pipeline,
             endpoints,

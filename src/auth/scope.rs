@@ -5,7 +5,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::authorize::bounded;
 use crate::error::{Error, Result};
 
 /// Scopes requested when none are given: `read,activity:read`.
@@ -202,4 +201,13 @@ impl fmt::Display for TokenTypeHint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// At most `max` characters of `text`, for echoing user input in messages.
+pub(super) fn bounded(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }

@@ -12,15 +12,56 @@ mod retry;
 mod tokens;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
+use futures::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tracing::Instrument;
 
 pub use self::retry::RetryPolicy;
 pub(crate) use self::tokens::{DEFAULT_REFRESH_MARGIN, TokenManager};
+use crate::auth::{ClientCredentials, Secret, TokenSet};
+
+/// Gets a new token set for `current` through the pipeline it is given (the OAuth token
+/// call, written in [`crate::auth`] and handed in by the client, so that the pipeline does
+/// not depend on it).
+pub(crate) type Refresher = Arc<
+    dyn Fn(Pipeline, ClientCredentials, TokenSet) -> BoxFuture<'static, Result<TokenSet>>
+        + Send
+        + Sync,
+>;
 use crate::error::{Error, Result};
 use crate::rate_limit::RateLimiter;
+
+/// Default time allowed for a whole request (connect, send, receive).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time allowed to connect.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `User-Agent`, for API and OAuth calls alike.
+pub const DEFAULT_USER_AGENT: &str = concat!("stravalib-rs/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP client used when none is given: [`DEFAULT_USER_AGENT`], [`DEFAULT_TIMEOUT`],
+/// [`DEFAULT_CONNECT_TIMEOUT`].
+pub(crate) fn default_http_client() -> reqwest::Client {
+    http_client(None, None, None).unwrap_or_default()
+}
+
+/// An HTTP client with the given settings (defaults where `None`).
+pub(crate) fn http_client(
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
+        .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
+        .build()
+        .map_err(|e| {
+            Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
+        })
+}
 
 /// How the pipeline treats one request.
 #[derive(Clone, Copy, Debug)]
@@ -74,8 +115,8 @@ pub(crate) struct Shared {
     pub(crate) tokens: TokenManager,
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) retry: RetryPolicy,
-    /// Where the token manager refreshes (`{oauth_base}/token`).
-    pub(crate) oauth: Arc<crate::auth::Endpoints>,
+    /// How tokens are refreshed (`None`: they are not).
+    pub(crate) refresh: Option<Refresher>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -85,7 +126,6 @@ impl std::fmt::Debug for Pipeline {
             .field("tokens", &self.0.tokens)
             .field("limiter", &self.0.limiter)
             .field("retry", &self.0.retry)
-            .field("oauth", &self.0.oauth)
             .finish()
     }
 }
@@ -96,18 +136,36 @@ impl Pipeline {
     }
 
     /// A pipeline without tokens or rate limiting, for the OAuth endpoints on their own.
-    pub(crate) fn standalone(http: reqwest::Client, oauth: Arc<crate::auth::Endpoints>) -> Self {
+    pub(crate) fn standalone(http: reqwest::Client) -> Self {
         Self::new(Shared {
             http,
             tokens: TokenManager::empty(),
             limiter: crate::rate_limit::RateLimitPolicy::None.into_limiter(),
             retry: RetryPolicy::default(),
-            oauth,
+            refresh: None,
         })
     }
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.0
+    }
+
+    /// The access token for the next request, refreshed first when it is about to expire.
+    pub(crate) async fn bearer(&self) -> Result<Option<Secret>> {
+        self.0.tokens.bearer(self.refresher()).await
+    }
+
+    /// Refreshes through this pipeline with the client's refresher.
+    fn refresher(&self) -> impl FnOnce(ClientCredentials, TokenSet) -> BoxFuture<'static, Result<TokenSet>> + '_ {
+        move |credentials, current| match &self.0.refresh {
+            Some(refresh) => refresh(self.clone(), credentials, current),
+            None => Box::pin(async {
+                Err(Error::new(
+                    crate::error::ErrorKind::TokenRefresh,
+                    "this client cannot refresh tokens",
+                ))
+            }),
+        }
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -145,7 +203,7 @@ impl Pipeline {
 
             let mut used_token = None;
             if call.bearer {
-                used_token = shared.tokens.bearer(self).await?;
+                used_token = self.bearer().await?;
                 if let Some(token) = &used_token {
                     set_bearer(&mut request, token.expose())?;
                 }
@@ -257,7 +315,7 @@ impl Pipeline {
                     refreshed_after_401 = true;
                     let token = shared
                         .tokens
-                        .refresh_after_rejection(self, used_token.as_ref())
+                        .refresh_after_rejection(self.refresher(), used_token.as_ref())
                         .await?;
                     set_bearer(&mut request, token.expose())?;
                     used_token = Some(token);
@@ -298,10 +356,12 @@ fn record_span(
     limiter: Option<&dyn RateLimiter>,
 ) {
     let span = tracing::Span::current();
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("duration_ms", duration_ms);
     span.record("attempts", attempts);
     if let Some(status) = status {
         span.record("status", status.as_u16());
+        tracing::debug!(status = status.as_u16(), attempts, duration_ms, "answered");
     }
     if let Some(limiter) = limiter {
         span.record(

@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::Pipeline;
-use crate::auth::{ClientCredentials, OAuth, Secret, TokenSet, TokenStore};
+use std::future::Future;
+
+use crate::auth::{ClientCredentials, Secret, TokenSet, TokenStore};
 use crate::error::{Error, ErrorKind};
 use crate::rate_limit::Clock;
 
@@ -129,7 +130,11 @@ impl TokenManager {
     }
 
     /// The token for the next request, refreshed first when it expires within the margin.
-    pub(crate) async fn bearer(&self, pipeline: &Pipeline) -> Result<Option<Secret>, Error> {
+    pub(crate) async fn bearer<F, Fut>(&self, refresh: F) -> Result<Option<Secret>, Error>
+    where
+        F: FnOnce(ClientCredentials, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, Error>>,
+    {
         if !self.store_loaded.load(Ordering::Acquire) {
             self.load_from_store().await?;
         }
@@ -148,7 +153,7 @@ impl TokenManager {
             }
         };
         if expiring {
-            self.refresh(pipeline, Some(&token)).await.map(Some)
+            self.refresh(refresh, Some(&token)).await.map(Some)
         } else {
             Ok(Some(token))
         }
@@ -170,23 +175,31 @@ impl TokenManager {
 
     /// After Strava rejected `used` (401 invalid/expired token): refresh, unless another
     /// request already did.
-    pub(crate) async fn refresh_after_rejection(
+    pub(crate) async fn refresh_after_rejection<F, Fut>(
         &self,
-        pipeline: &Pipeline,
+        refresh: F,
         used: Option<&Secret>,
-    ) -> Result<Secret, Error> {
-        self.refresh(pipeline, used).await
+    ) -> Result<Secret, Error>
+    where
+        F: FnOnce(ClientCredentials, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, Error>>,
+    {
+        self.refresh(refresh, used).await
     }
 
     /// Refreshes the token set whose access token is `stale`. Single-flight: callers wait
     /// on one gate, and those who find a token other than `stale` when they get through
     /// use it instead of refreshing again. The new set is saved to the store before it is
     /// used; on any failure the old tokens stay in place.
-    pub(crate) async fn refresh(
+    pub(crate) async fn refresh<F, Fut>(
         &self,
-        pipeline: &Pipeline,
+        refresh: F,
         stale: Option<&Secret>,
-    ) -> Result<Secret, Error> {
+    ) -> Result<Secret, Error>
+    where
+        F: FnOnce(ClientCredentials, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, Error>>,
+    {
         let _gate = self.refresh_gate.lock().await;
         let TokenState::Full(current) = self.snapshot() else {
             return Err(Error::new(
@@ -206,9 +219,11 @@ impl TokenManager {
             ));
         };
         // The token call goes through the same pipeline (without a bearer token, so it
-        // never comes back here); boxed because the pipeline's future contains this one.
-        let oauth = OAuth::with_pipeline(pipeline.clone());
-        let fresh = Box::pin(oauth.refresh_token_set(credentials, &current)).await?;
+        // never comes back here). Whatever the token endpoint answered, the caller's
+        // request was not sent.
+        let fresh = refresh(credentials.clone(), (*current).clone())
+            .await
+            .map_err(Error::local)?;
         if let Some(store) = &self.store {
             store.save(&fresh).await?;
         }
