@@ -85,7 +85,10 @@ impl<'ast> Visit<'ast> for CratePaths {
     }
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        if matches!(segs.first().map(String::as_str), Some("crate" | "super" | "self")) {
+        if matches!(
+            segs.first().map(String::as_str),
+            Some("crate" | "super" | "self")
+        ) {
             self.0.push(segs);
         }
         syn::visit::visit_path(self, path);
@@ -102,7 +105,10 @@ impl Tree {
             .into_iter()
             .map(|(m, path)| {
                 let text = std::fs::read_to_string(&path).unwrap();
-                (m, syn::parse_file(&text).unwrap_or_else(|e| panic!("{path:?}: {e}")))
+                (
+                    m,
+                    syn::parse_file(&text).unwrap_or_else(|e| panic!("{path:?}: {e}")),
+                )
             })
             .collect();
         Self { files }
@@ -264,7 +270,9 @@ fn error_is_a_leaf_of_the_pipeline() {
     let error = &edges[&vec!["error".to_owned()]];
     for forbidden in ["pipeline", "api_v3", "client", "call", "auth"] {
         assert!(
-            !error.iter().any(|t| t.first().map(String::as_str) == Some(forbidden)),
+            !error
+                .iter()
+                .any(|t| t.first().map(String::as_str) == Some(forbidden)),
             "error.rs depends on {forbidden}: {error:?}"
         );
     }
@@ -274,7 +282,13 @@ fn error_is_a_leaf_of_the_pipeline() {
 fn no_source_file_mentions_a_synthetic_header() {
     for path in modules().values() {
         let text = std::fs::read_to_string(path).unwrap().to_lowercase();
-        for needle in ["x-stravalib-local", "x-stravalib-message", "x-stravalib-fault", "x-stravalib-retry", "x-stravalib-body"] {
+        for needle in [
+            "x-stravalib-local",
+            "x-stravalib-message",
+            "x-stravalib-fault",
+            "x-stravalib-retry",
+            "x-stravalib-body",
+        ] {
             assert!(!text.contains(needle), "{path:?} mentions {needle}");
         }
     }

@@ -199,8 +199,6 @@ fn validate_redirect_uri(redirect_uri: &str) -> Result<()> {
     Ok(())
 }
 
-
-
 /// What Strava sends back to the redirect URI: `code`, `scope` and `state`.
 ///
 /// ```
@@ -301,4 +299,3 @@ impl AuthorizationCallback {
         expected.verify(self.state.as_deref().unwrap_or(""))
     }
 }
-

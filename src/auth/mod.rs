@@ -26,8 +26,8 @@ mod state;
 mod token;
 mod token_store;
 
-pub use authorize::{AuthorizationCallback, AuthorizationRequest, authorization_url};
 pub(crate) use authorize::authorization_url_for;
+pub use authorize::{AuthorizationCallback, AuthorizationRequest, authorization_url};
 pub use endpoints::DEFAULT_OAUTH_BASE;
 pub(crate) use endpoints::{Endpoints, parse_oauth_base};
 pub use oauth::OAuth;

@@ -106,7 +106,7 @@ impl ClientCredentials {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    pub(super) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let id = lookup("STRAVA_CLIENT_ID")
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| Error::invalid_input("STRAVA_CLIENT_ID is not set"))?;
@@ -119,5 +119,42 @@ impl ClientCredentials {
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| Error::invalid_input("STRAVA_CLIENT_SECRET is not set"))?;
         Ok(Self::new(client_id, secret.trim()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_lookup() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let creds = ClientCredentials::from_lookup(env(&[
+            ("STRAVA_CLIENT_ID", "1234"),
+            ("STRAVA_CLIENT_SECRET", "s3cr3t-value-xyz"),
+        ]))
+        .unwrap();
+        assert_eq!(creds.client_id, 1234);
+        assert_eq!(creds.client_secret.expose(), "s3cr3t-value-xyz");
+
+        let err = ClientCredentials::from_lookup(env(&[("STRAVA_CLIENT_ID", "1234")])).unwrap_err();
+        assert!(err.is_invalid_input());
+        assert!(err.message().contains("STRAVA_CLIENT_SECRET"));
+
+        let err = ClientCredentials::from_lookup(env(&[
+            ("STRAVA_CLIENT_ID", "abc-secretish"),
+            ("STRAVA_CLIENT_SECRET", "s3cr3t-value-xyz"),
+        ]))
+        .unwrap_err();
+        assert!(err.message().contains("STRAVA_CLIENT_ID"));
+        assert!(!format!("{err:?}").contains("abc-secretish"));
+        assert!(!format!("{err:?}").contains("s3cr3t-value-xyz"));
     }
 }

@@ -14,8 +14,8 @@ mod tokens;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use futures::future::BoxFuture;
+use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tracing::Instrument;
 
@@ -156,7 +156,9 @@ impl Pipeline {
     }
 
     /// Refreshes through this pipeline with the client's refresher.
-    fn refresher(&self) -> impl FnOnce(ClientCredentials, TokenSet) -> BoxFuture<'static, Result<TokenSet>> + '_ {
+    fn refresher(
+        &self,
+    ) -> impl FnOnce(ClientCredentials, TokenSet) -> BoxFuture<'static, Result<TokenSet>> + '_ {
         move |credentials, current| match &self.0.refresh {
             Some(refresh) => refresh(self.clone(), credentials, current),
             None => Box::pin(async {

@@ -1,0 +1,123 @@
+//! Strava's rate limits: header parsing, the latest known usage, and the policies that
+//! decide when a request may be sent.
+//!
+//! # Strava's limits
+//!
+//! Each Strava *application* — all of its processes, access tokens and athletes together —
+//! may by default send 200 requests per 15 minutes and 2,000 per day overall, and of those
+//! 100 per 15 minutes and 1,000 per day may be reads. The short windows reset at :00, :15,
+//! :30 and :45 past each hour UTC, the daily ones at midnight UTC. Every response says where
+//! the application stands:
+//!
+//! | Header                   | Example    | Meaning                                   |
+//! |--------------------------|------------|-------------------------------------------|
+//! | `X-RateLimit-Limit`      | `200,2000` | overall limit: 15-minute, daily           |
+//! | `X-RateLimit-Usage`      | `31,1050`  | overall requests used in those windows    |
+//! | `X-ReadRateLimit-Limit`  | `100,1000` | read limit: 15-minute, daily              |
+//! | `X-ReadRateLimit-Usage`  | `12,400`   | reads used in those windows               |
+//!
+//! [`RateLimitStatus::from_headers`] parses them. A missing or malformed header — anything
+//! but two comma-separated unsigned numbers (spaces around them are fine), or a limit of
+//! zero — is ignored with a `tracing::debug!` event: it is never an error and never panics.
+//!
+//! # What counts against which window
+//!
+//! A `GET` is a read: it counts against the read windows **and** the overall windows. Every
+//! other method (`POST`, `PUT`, `DELETE`...) counts against the overall windows only. A
+//! request may be sent only when every window it counts against has room left.
+//!
+//! # Policies
+//!
+//! The client asks a [`RateLimiter`] before each request. Pick one with [`RateLimitPolicy`]
+//! on the client builder, or implement the trait yourself:
+//!
+//! | Policy                              | Before each request                          | A window is exhausted                          | Strava answers 429                 |
+//! |-------------------------------------|----------------------------------------------|------------------------------------------------|------------------------------------|
+//! | [`RaiseOnLimit`][RateLimitPolicy::RaiseOnLimit] | sends at once                    | fails fast with [`RateLimited`] (reset time); nothing is sent | returns the rate-limited error |
+//! | `Sleep(`[`High`][Priority::High]`)`, the default | sends at once                   | waits until the window resets                  | waits until the reset, retries once |
+//! | `Sleep(`[`Medium`][Priority::Medium]`)` | spaces requests by *time left / requests left* in the 15-minute window | waits until the window resets | waits until the reset, retries once |
+//! | `Sleep(`[`Low`][Priority::Low]`)`   | spaces requests by the larger of the 15-minute and daily spacings (the tighter window) | waits until the window resets | waits until the reset, retries once |
+//! | [`None`][RateLimitPolicy::None]     | sends at once                                | sends anyway                                   | returns the rate-limited error     |
+//! | [`Custom`][RateLimitPolicy::Custom] | your [`RateLimiter`] decides                 | your [`RateLimiter`] decides                   | your [`RateLimiter`] decides       |
+//!
+//! The spacing of `Medium` and `Low` is recomputed before every request from the latest
+//! usage, so it tightens as the budget shrinks and relaxes after a reset. For example at
+//! 12:14:50 UTC with 190 of 200 overall requests used, `Medium` spaces requests one second
+//! apart (10 s left / 10 requests left); at 23:59:30 UTC with 1,990 of 2,000 used today,
+//! `Low` spaces them 3 s apart even if the 15-minute window is nearly empty.
+//! [`Priority::wait`] computes these numbers. Before the first response nothing is known
+//! and every policy sends at once.
+//!
+//! ```
+//! use std::time::Duration;
+//! use chrono::{DateTime, Utc};
+//! use reqwest::{Method, header::HeaderMap};
+//! use stravalib::rate_limit::{Priority, RateLimitStatus};
+//!
+//! let mut headers = HeaderMap::new();
+//! headers.insert("x-ratelimit-limit", "200,2000".parse().unwrap());
+//! headers.insert("x-ratelimit-usage", "190,500".parse().unwrap());
+//! let now: DateTime<Utc> = "2026-03-10T12:14:50Z".parse().unwrap();
+//! let status = RateLimitStatus::from_headers_at(&headers, now).unwrap();
+//! assert_eq!(status.next_reset(), "2026-03-10T12:15:00Z".parse::<DateTime<Utc>>().unwrap());
+//! assert_eq!(Priority::High.wait(&status, &Method::POST, now), Duration::ZERO);
+//! assert_eq!(Priority::Medium.wait(&status, &Method::POST, now), Duration::from_secs(1));
+//! ```
+//!
+//! # Concurrency
+//!
+//! Tasks sharing a client share one limiter. A request that has been allowed but has not
+//! been answered yet is *in flight*: it is reserved against the remaining budget of every
+//! window it counts against, so 50 tasks racing for the last 10 requests of a window send 10
+//! and the other 40 wait (or fail, with [`RaiseOnLimit`]) until the window resets. When the
+//! response arrives its headers replace the known usage (Strava's count is authoritative)
+//! and the reservation is released; a request that failed without a response releases its
+//! reservation when its [`Permit`] is dropped. A response without rate-limit headers counts
+//! as one more request locally. The state is kept behind a `std::sync::Mutex` that is never
+//! held across an `.await`.
+//!
+//! # Several processes, one application
+//!
+//! The limits belong to the application, not to a process, and every response carries the
+//! application-wide usage: the count includes what every other process of the same
+//! application sent. So processes converge without talking to each other: each one learns
+//! the others' consumption from the next response it gets. What a process cannot see is the
+//! other processes' requests *in flight*, or what they send between two of its own
+//! responses: several processes can together overshoot a window by a few requests, and the
+//! overshoot comes back as 429 answers, which the policies above handle.
+//!
+//! If you run many workers:
+//!
+//! - share one client (and so one limiter) per process, rather than one client per task;
+//! - give each process a share of the budget (for example a [`RateLimitPolicy::Custom`]
+//!   limiter wrapping a [`SleepPolicy`] that refuses beyond its share), or use
+//!   [`RaiseOnLimit`] and put refused work back on a queue with its
+//!   [`retry_at`](RateLimited::retry_at) time;
+//! - run background jobs (backfills, bulk exports) with [`Priority::Low`], so they spread over
+//!   the day and leave the 15-minute window to interactive work running with
+//!   [`Priority::High`].
+//!
+//! # Clocks
+//!
+//! Windows reset on the UTC wall clock, so the limiters read "now" from a [`Clock`]
+//! ([`SystemClock`] by default) and wait with `tokio::time::sleep`. Keep the host's clock
+//! synchronized (NTP): with a clock ahead of Strava's, requests sent "after" a reset reach
+//! Strava just before it and come back as 429 answers. Tests use a paused tokio clock with
+//! a [`TokioClock`], whose UTC time advances with tokio's clock.
+
+mod clock;
+mod engine;
+mod limiter;
+mod policy;
+mod priority;
+mod status;
+
+pub use clock::{
+    Clock, RATE_LIMIT_LIMIT, RATE_LIMIT_USAGE, READ_RATE_LIMIT_LIMIT, READ_RATE_LIMIT_USAGE,
+    SystemClock, TokioClock, daily_window_reset, is_read, short_window_reset,
+};
+pub use engine::Permit;
+pub use limiter::RateLimiter;
+pub use policy::{NoLimit, RaiseOnLimit, RateLimitPolicy, SleepPolicy};
+pub use priority::{Priority, RateLimited};
+pub use status::{RateLimitStatus, WindowUsage, parse_pair};

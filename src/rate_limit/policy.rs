@@ -1,0 +1,197 @@
+//! The policies: raise on limit, sleep by priority, none, or your own limiter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+
+use super::clock::*;
+use super::engine::*;
+use super::limiter::*;
+use super::priority::*;
+use super::status::*;
+
+macro_rules! delegate_to_engine {
+    ($ty:ty) => {
+        impl RateLimiter for $ty {
+            fn acquire<'a>(
+                &'a self,
+                method: &'a Method,
+            ) -> BoxFuture<'a, Result<Permit, RateLimited>> {
+                self.engine.acquire(method)
+            }
+
+            fn record(&self, permit: Permit, status: StatusCode, headers: &HeaderMap) {
+                self.engine.record(permit, status, headers)
+            }
+
+            fn on_rate_limited(&self, headers: &HeaderMap) -> Option<Duration> {
+                self.engine.on_rate_limited(headers)
+            }
+
+            fn status(&self) -> Option<RateLimitStatus> {
+                self.engine.status()
+            }
+        }
+    };
+}
+
+// The policies
+
+/// Never waits: a request that would exceed a known limit (counting requests in flight)
+/// fails fast with [`RateLimited`], carrying the reset time, without being sent. A 429 is
+/// returned as the rate-limited error too, and until the reset the limiter refuses requests
+/// that count against the exhausted window.
+#[derive(Debug)]
+pub struct RaiseOnLimit {
+    engine: Engine,
+}
+
+impl RaiseOnLimit {
+    /// A limiter reading UTC time from the [`SystemClock`].
+    pub fn new() -> Self {
+        Self {
+            engine: Engine::new(Mode::Raise),
+        }
+    }
+
+    /// The same limiter reading UTC time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.engine.clock = Arc::new(clock);
+        self
+    }
+}
+
+impl Default for RaiseOnLimit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+delegate_to_engine!(RaiseOnLimit);
+
+/// Waits as its [`Priority`] requires (see the [module docs](self)); after a 429 it waits
+/// until the reset and lets the pipeline retry once.
+#[derive(Debug)]
+pub struct SleepPolicy {
+    priority: Priority,
+    engine: Engine,
+}
+
+impl SleepPolicy {
+    /// A limiter with `priority`, reading UTC time from the [`SystemClock`].
+    pub fn new(priority: Priority) -> Self {
+        Self {
+            priority,
+            engine: Engine::new(Mode::Sleep(priority)),
+        }
+    }
+
+    /// The same limiter reading UTC time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.engine.clock = Arc::new(clock);
+        self
+    }
+
+    /// The priority it waits by.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+}
+
+impl Default for SleepPolicy {
+    /// `SleepPolicy::new(Priority::High)`.
+    fn default() -> Self {
+        Self::new(Priority::High)
+    }
+}
+
+delegate_to_engine!(SleepPolicy);
+
+/// No limiting at all: never waits, never refuses, never retries a 429. It still records
+/// Strava's headers, so [`RateLimiter::status`] reports the usage.
+#[derive(Debug)]
+pub struct NoLimit {
+    engine: Engine,
+}
+
+impl NoLimit {
+    /// A limiter that lets everything through.
+    pub fn new() -> Self {
+        Self {
+            engine: Engine::new(Mode::Unlimited),
+        }
+    }
+
+    /// The same limiter reading UTC time from `clock` (only used to date observations).
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.engine.clock = Arc::new(clock);
+        self
+    }
+}
+
+impl Default for NoLimit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+delegate_to_engine!(NoLimit);
+
+/// The rate-limit policy a client uses, chosen on the client builder.
+///
+/// The default is `Sleep(Priority::High)`.
+#[derive(Clone, Debug)]
+pub enum RateLimitPolicy {
+    /// Fail fast instead of exceeding a known limit: [`RaiseOnLimit`].
+    RaiseOnLimit,
+    /// Wait as the priority requires: [`SleepPolicy`].
+    Sleep(Priority),
+    /// No limiting at all: [`NoLimit`].
+    None,
+    /// Your own limiter (shared as is: clients built with the same `Arc` share its budget).
+    Custom(Arc<dyn RateLimiter>),
+}
+
+impl Default for RateLimitPolicy {
+    fn default() -> Self {
+        RateLimitPolicy::Sleep(Priority::High)
+    }
+}
+
+impl RateLimitPolicy {
+    /// A fresh limiter for this policy, reading UTC time from the [`SystemClock`].
+    pub fn into_limiter(self) -> Arc<dyn RateLimiter> {
+        self.into_limiter_with_clock(Arc::new(SystemClock))
+    }
+
+    /// A fresh limiter for this policy, reading UTC time from `clock` (a `Custom` limiter
+    /// is returned as is).
+    pub fn into_limiter_with_clock(self, clock: Arc<dyn Clock>) -> Arc<dyn RateLimiter> {
+        match self {
+            RateLimitPolicy::RaiseOnLimit => Arc::new(RaiseOnLimit::new().with_clock(clock)),
+            RateLimitPolicy::Sleep(priority) => {
+                Arc::new(SleepPolicy::new(priority).with_clock(clock))
+            }
+            RateLimitPolicy::None => Arc::new(NoLimit::new().with_clock(clock)),
+            RateLimitPolicy::Custom(limiter) => limiter,
+        }
+    }
+}
+
+impl From<Priority> for RateLimitPolicy {
+    fn from(priority: Priority) -> Self {
+        RateLimitPolicy::Sleep(priority)
+    }
+}
+
+impl From<Arc<dyn RateLimiter>> for RateLimitPolicy {
+    fn from(limiter: Arc<dyn RateLimiter>) -> Self {
+        RateLimitPolicy::Custom(limiter)
+    }
+}
