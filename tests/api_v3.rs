@@ -142,17 +142,16 @@ async fn posts_are_not_retried_once_sent() {
         .await;
     let client = support::client(&server, TOKEN);
     let err = client
-            
-            .create_activity()
-            .body_map(|b| {
-                b.name("x")
-                    .sport_type(stravalib::types::SportType::Run)
-                    .start_date_local(chrono::Utc::now())
-                    .elapsed_time(1)
-            })
-            .send()
-    .await
-    .expect_err("503");
+        .create_activity()
+        .body_map(|b| {
+            b.name("x")
+                .sport_type(stravalib::types::SportType::Run)
+                .start_date_local(chrono::Utc::now())
+                .elapsed_time(1)
+        })
+        .send()
+        .await
+        .expect_err("503");
     assert_eq!(mock.calls_async().await, 1);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
 }

@@ -69,7 +69,10 @@ async fn a_request_refused_by_the_limiter_has_no_status_and_says_when_to_retry_o
         .rate_limit(RateLimitPolicy::RaiseOnLimit)
         .build()
         .unwrap();
-    client.get_athlete().await.expect("the first request goes out");
+    client
+        .get_athlete()
+        .await
+        .expect("the first request goes out");
     let err = client.get_athlete().await.expect_err("the window is spent");
     assert_eq!(athlete.calls_async().await, 1, "the second was not sent");
     assert_eq!(err.status(), None, "{err:?}");
@@ -131,14 +134,13 @@ async fn an_absolute_url_to_another_host_is_refused_and_nothing_is_sent_there() 
     let client = support::client(&strava, TOKEN);
     // httpmock servers share 127.0.0.1 but not the port: host:port decides.
     let url = elsewhere.url("/collect");
-    let err = client
-        .api()
-        .get(&url, &())
-        .await
-        .expect_err("another host");
+    let err = client.api().get(&url, &()).await.expect_err("another host");
     assert!(err.is_invalid_input(), "{err:?}");
     assert!(err.is_local());
-    assert!(err.to_string().contains(&format!("{}", elsewhere.port())), "{err}");
+    assert!(
+        err.to_string().contains(&format!("{}", elsewhere.port())),
+        "{err}"
+    );
     assert!(!err.to_string().contains(TOKEN));
     assert_eq!(trap.calls_async().await, 0);
 
@@ -184,6 +186,10 @@ async fn strava_errors_keep_status_errors_and_one_operation_name() {
     assert!(err.is_not_found());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(err.errors()[0].resource.as_deref(), Some("Activity"));
-    assert_eq!(err.to_string().matches("getActivityById").count(), 1, "{err}");
+    assert_eq!(
+        err.to_string().matches("getActivityById").count(),
+        1,
+        "{err}"
+    );
     assert!(!err.is_local());
 }
