@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, host_port};
+use crate::api_v3::{
+    ApiV3, BASE_URL, DEFAULT_API_BASE, DEFAULT_SERVER, OAUTH_BASE_URL, host_port,
+};
 use crate::auth::{
     ApprovalPrompt, ClientCredentials, Endpoints, OAuth, Scope, Secret, TokenSet, TokenStore,
     TokenTypeHint,
@@ -229,6 +231,8 @@ impl Client {
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
+    server: Option<String>,
+    api_base: Option<String>,
     oauth_base: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Option<Duration>,
@@ -250,6 +254,22 @@ impl ClientBuilder {
     /// [`UPCOMING_BASE_URL`](crate::UPCOMING_BASE_URL)).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API server, as stravalib's `ApiV3(server=...)` (default
+    /// [`DEFAULT_SERVER`](crate::api_v3::DEFAULT_SERVER)); with
+    /// [`api_base`](Self::api_base) it makes the base URL `https://{server}{api_base}`.
+    /// [`base_url`](Self::base_url) overrides both.
+    pub fn server(mut self, server: impl Into<String>) -> Self {
+        self.server = Some(server.into());
+        self
+    }
+
+    /// The API's path on the server (default
+    /// [`DEFAULT_API_BASE`](crate::api_v3::DEFAULT_API_BASE), `/api/v3`).
+    pub fn api_base(mut self, api_base: impl Into<String>) -> Self {
+        self.api_base = Some(api_base.into());
         self
     }
 
@@ -386,7 +406,18 @@ impl ClientBuilder {
 
     /// Builds the client. Fails on an unusable base URL or HTTP client setting.
     pub fn build(self) -> Result<Client> {
-        let base_url = self.base_url.unwrap_or_else(|| BASE_URL.to_owned());
+        let base_url = match (self.base_url, self.server, self.api_base) {
+            (Some(url), _, _) => url,
+            (None, None, None) => BASE_URL.to_owned(),
+            (None, server, api_base) => format!(
+                "https://{}/{}",
+                server.as_deref().unwrap_or(DEFAULT_SERVER),
+                api_base
+                    .as_deref()
+                    .unwrap_or(DEFAULT_API_BASE)
+                    .trim_start_matches('/')
+            ),
+        };
         let parsed = Url::parse(&base_url)
             .map_err(|e| Error::invalid_input(format!("invalid base URL {base_url:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {

@@ -193,3 +193,21 @@ async fn strava_errors_keep_status_errors_and_one_operation_name() {
     );
     assert!(!err.is_local());
 }
+
+#[test]
+fn the_api_is_built_from_a_server_and_an_api_base() {
+    let default = Client::new();
+    assert_eq!(default.api().server(), "www.strava.com");
+    assert_eq!(default.api().api_base(), "/api/v3");
+    assert_eq!(default.api().base_url(), stravalib::BASE_URL);
+    let other = Client::builder()
+        .server("api-v3.strava.com")
+        .api_base("")
+        .build()
+        .unwrap();
+    assert_eq!(other.api().base_url(), stravalib::UPCOMING_BASE_URL);
+    assert_eq!(
+        other.api().resolve_url("/athlete").unwrap().as_str(),
+        "https://api-v3.strava.com/athlete"
+    );
+}
