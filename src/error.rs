@@ -80,10 +80,15 @@ impl ErrorKind {
 }
 
 /// An error from a Strava call. See the [module docs](self).
+///
+/// Cloning is cheap (the cause is shared): one failed token refresh is handed to every
+/// request that waited on it.
+#[derive(Clone)]
 pub struct Error {
     inner: Box<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
     message: Cow<'static, str>,
@@ -94,7 +99,7 @@ struct Inner {
     rate_limit: Option<RateLimitStatus>,
     retry_at: Option<DateTime<Utc>>,
     local: bool,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -133,7 +138,7 @@ impl Error {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.inner.source = Some(source.into());
+        self.inner.source = Some(std::sync::Arc::from(source.into()));
         self
     }
 

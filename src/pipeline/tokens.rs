@@ -23,11 +23,33 @@ enum TokenState {
     Full(Box<TokenSet>),
 }
 
+/// After a failed refresh, new requests get the same error without a new attempt for
+/// this long; the wait doubles with each failure in a row, up to [`MAX_REFRESH_BACKOFF`].
+const FIRST_REFRESH_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between two failed refresh attempts.
+const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What the last refresh attempt ended with, shared by every request that waited on it.
+#[derive(Default)]
+struct LastAttempt {
+    /// Counts attempts; a request that saw another number before waiting was served by
+    /// an attempt made while it waited.
+    generation: u64,
+    /// The failure of the last attempt, when it failed, and until when new requests get
+    /// it without a new attempt.
+    failure: Option<(Error, tokio::time::Instant)>,
+    /// Failures in a row (for the backoff).
+    failures: u32,
+}
+
 /// Holds the tokens and refreshes them single-flight: however many requests find the
-/// token expired at once, one refresh call is made and all use its result.
+/// token expired at once, one refresh call is made and all use its result, success or
+/// failure. After a failure, requests arriving within a short, growing backoff get the
+/// same error at once instead of calling the token endpoint again.
 pub(crate) struct TokenManager {
     state: RwLock<TokenState>,
     refresh_gate: tokio::sync::Mutex<()>,
+    last_attempt: std::sync::Mutex<LastAttempt>,
     store_loaded: AtomicBool,
     credentials: Option<ClientCredentials>,
     store: Option<Arc<dyn TokenStore>>,
@@ -70,6 +92,7 @@ impl TokenManager {
         Self {
             state: RwLock::new(state),
             refresh_gate: tokio::sync::Mutex::new(()),
+            last_attempt: std::sync::Mutex::new(LastAttempt::default()),
             store_loaded: AtomicBool::new(has_tokens || store.is_none()),
             credentials,
             store,
@@ -187,10 +210,15 @@ impl TokenManager {
         self.refresh(refresh, used).await
     }
 
+    fn last_attempt(&self) -> std::sync::MutexGuard<'_, LastAttempt> {
+        self.last_attempt.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Refreshes the token set whose access token is `stale`. Single-flight: callers wait
-    /// on one gate, and those who find a token other than `stale` when they get through
-    /// use it instead of refreshing again. The new set is saved to the store before it is
-    /// used; on any failure the old tokens stay in place.
+    /// on one gate; those served by an attempt made while they waited take its outcome
+    /// (the new token, or the same error) instead of trying again, and those arriving
+    /// within the backoff after a failure get that failure at once. The new set is saved
+    /// to the store before it is used; on any failure the old tokens stay in place.
     pub(crate) async fn refresh<F, Fut>(
         &self,
         refresh: F,
@@ -200,7 +228,28 @@ impl TokenManager {
         F: FnOnce(ClientCredentials, TokenSet) -> Fut,
         Fut: Future<Output = Result<TokenSet, Error>>,
     {
+        let seen = {
+            let last = self.last_attempt();
+            if let Some((err, until)) = &last.failure
+                && tokio::time::Instant::now() < *until
+            {
+                return Err(err.clone());
+            }
+            last.generation
+        };
         let _gate = self.refresh_gate.lock().await;
+        {
+            let last = self.last_attempt();
+            if last.generation != seen {
+                // An attempt ran while this request waited: its outcome is this one's.
+                if let Some((err, _)) = &last.failure {
+                    return Err(err.clone());
+                }
+                if let TokenState::Full(current) = self.snapshot() {
+                    return Ok(current.access_token);
+                }
+            }
+        }
         let TokenState::Full(current) = self.snapshot() else {
             return Err(Error::new(
                 ErrorKind::TokenRefresh,
@@ -218,14 +267,49 @@ impl TokenManager {
                 "client id and secret are needed to refresh the access token",
             ));
         };
+        let outcome = self.attempt(refresh, credentials, &current).await;
+        let mut last = self.last_attempt();
+        last.generation += 1;
+        match &outcome {
+            Ok(_) => {
+                last.failure = None;
+                last.failures = 0;
+            }
+            Err(err) => {
+                last.failures = last.failures.saturating_add(1);
+                let backoff = FIRST_REFRESH_BACKOFF
+                    .saturating_mul(1 << (last.failures - 1).min(6))
+                    .min(MAX_REFRESH_BACKOFF);
+                last.failure = Some((err.clone(), tokio::time::Instant::now() + backoff));
+                tracing::debug!(
+                    backoff_ms = backoff.as_millis() as u64,
+                    error = %err,
+                    "token refresh failed"
+                );
+            }
+        }
+        outcome
+    }
+
+    /// One refresh attempt: the token call, then the store, then the new token in use.
+    async fn attempt<F, Fut>(
+        &self,
+        refresh: F,
+        credentials: &ClientCredentials,
+        current: &TokenSet,
+    ) -> Result<Secret, Error>
+    where
+        F: FnOnce(ClientCredentials, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, Error>>,
+    {
         // The token call goes through the same pipeline (without a bearer token, so it
         // never comes back here). Whatever the token endpoint answered, the caller's
         // request was not sent.
-        let fresh = refresh(credentials.clone(), (*current).clone())
+        let fresh = refresh(credentials.clone(), current.clone())
             .await
             .map_err(Error::local)?;
         if let Some(store) = &self.store {
-            store.save(&fresh).await?;
+            store.save(&fresh).await.map_err(Error::local)?;
         }
         let token = fresh.access_token.clone();
         self.replace(TokenState::Full(Box::new(fresh)));
