@@ -286,12 +286,32 @@ impl ApiRequest {
         self.pipeline.execute(request, call).await
     }
 
+    /// Sends the request and reads the answer (with error checking off, any answer),
+    /// its body bounded by the client's response-size limit.
+    pub(crate) async fn send_read(
+        self,
+    ) -> Result<(
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        bytes::Bytes,
+    )> {
+        let operation = self.operation.unwrap_or("request");
+        let pipeline = self.pipeline.clone();
+        let response = self.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = pipeline.read_body(operation, response).await?;
+        Ok((status, headers, body))
+    }
+
     /// Sends the request and decodes a JSON answer (an empty body decodes as JSON
     /// `null`, for `T`s that accept it).
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
         let operation = self.operation.unwrap_or("request");
+        let pipeline = self.pipeline.clone();
         let response = self.send().await?;
-        crate::call::decode_response(operation, response).await
+        let body = pipeline.read_body(operation, response).await?;
+        crate::call::decode(operation, &body)
     }
 }
 

@@ -47,7 +47,8 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
     request: BuiltRequest,
 ) -> Result<T> {
     let response = send(client, operation, request).await?;
-    decode_response(operation, response).await
+    let body = client.pipeline().read_body(operation, response).await?;
+    decode(operation, &body)
 }
 
 /// Sends and returns the answer's bytes (exports).
@@ -57,25 +58,7 @@ pub(crate) async fn send_bytes(
     request: BuiltRequest,
 ) -> Result<Bytes> {
     let response = send(client, operation, request).await?;
-    read_body(operation, response).await
-}
-
-/// Reads a whole body, naming the host and port on a transport failure.
-pub(crate) async fn read_body(operation: &str, response: reqwest::Response) -> Result<Bytes> {
-    let url = response.url().clone();
-    response
-        .bytes()
-        .await
-        .map_err(|e| Error::transport(e, Some(&url)).with_operation(operation.to_owned()))
-}
-
-/// Reads and decodes a 2xx answer. An empty body decodes as JSON `null`.
-pub(crate) async fn decode_response<T: DeserializeOwned>(
-    operation: &str,
-    response: reqwest::Response,
-) -> Result<T> {
-    let body = read_body(operation, response).await?;
-    decode(operation, &body)
+    client.pipeline().read_body(operation, response).await
 }
 
 /// Decodes `body` as `T`; on failure, a decode error with the serde path.

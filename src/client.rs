@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api_v3::{
-    ApiV3, BASE_URL, DEFAULT_API_BASE, DEFAULT_SERVER, OAUTH_BASE_URL, host_port,
-};
+use crate::api_v3::{ApiV3, BASE_URL, DEFAULT_API_BASE, DEFAULT_SERVER, OAUTH_BASE_URL, host_port};
 use crate::auth::{
     ApprovalPrompt, ClientCredentials, Endpoints, OAuth, Scope, Secret, TokenSet, TokenStore,
     TokenTypeHint,
@@ -19,10 +17,13 @@ use crate::error::{Error, Result};
 use crate::generated::Client as GeneratedClient;
 use crate::pipeline::{
     DEFAULT_REFRESH_MARGIN, Pipeline, Refresher, RetryPolicy, Shared, TokenManager, http_client,
+    oauth_http_client,
 };
 use crate::rate_limit::{Clock, RateLimitPolicy, RateLimitStatus, SystemClock};
 
-pub use crate::pipeline::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT};
+pub use crate::pipeline::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
+};
 
 /// A Strava API client. See the [crate docs](crate) for a tour.
 ///
@@ -247,6 +248,7 @@ pub struct ClientBuilder {
     refresh_margin: Option<Duration>,
     clock: Option<Arc<dyn Clock>>,
     allowed_hosts: Vec<String>,
+    max_response_size: Option<usize>,
 }
 
 impl ClientBuilder {
@@ -287,7 +289,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses your own `reqwest::Client` (its timeouts and user agent then apply).
+    /// The largest answer body read, in bytes ([`DEFAULT_MAX_RESPONSE_SIZE`], 64 MiB);
+    /// a larger answer is an error ([`Error::is_response_too_large`]) and is not read
+    /// further. Error answers are read up to 64 KiB, for their message.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
+    /// Uses your own `reqwest::Client` for API calls (its timeouts and user agent then
+    /// apply). OAuth calls keep a client of their own that never follows redirects.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -427,8 +438,10 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => http_client(self.timeout, self.connect_timeout, self.user_agent)?,
+            None => http_client(self.timeout, self.connect_timeout, self.user_agent.clone())?,
         };
+        // OAuth calls carry secrets in their bodies: their client never follows redirects.
+        let oauth_http = oauth_http_client(self.timeout, self.connect_timeout, self.user_agent)?;
         let oauth_base =
             crate::auth::parse_oauth_base(self.oauth_base.as_deref().unwrap_or(OAUTH_BASE_URL))?;
         let oauth = Arc::new(Endpoints::new(oauth_base.clone())?);
@@ -455,6 +468,8 @@ impl ClientBuilder {
         allowed.extend(self.allowed_hosts);
         let pipeline = Pipeline::new(Shared {
             http: http.clone(),
+            oauth_http,
+            max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
             tokens,
             limiter,
             retry: self.retry.unwrap_or_default(),

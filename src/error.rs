@@ -47,6 +47,9 @@ pub enum ErrorKind {
     /// The HTTP exchange failed after connecting (a reset, a malformed answer, a body
     /// that could not be read).
     Transport,
+    /// The answer was larger than the client's limit
+    /// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size)).
+    ResponseTooLarge,
     /// The caller passed something unusable (a bad URL, an empty token...).
     InvalidInput,
     /// Refreshing the access token failed; the previous tokens are kept.
@@ -71,6 +74,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::Transport => "transport",
+            ErrorKind::ResponseTooLarge => "response_too_large",
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::TokenRefresh => "token_refresh",
             ErrorKind::TokenStore => "token_store",
@@ -149,6 +153,12 @@ impl Error {
     ) -> Self {
         self.inner.rate_limit = status;
         self.inner.retry_at = retry_at;
+        self
+    }
+
+    /// Sets the HTTP status the error is about.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.inner.status = Some(status);
         self
     }
 
@@ -391,7 +401,9 @@ impl Error {
     }
 
     /// `true` when sending the same request again may succeed: timeouts, connection and
-    /// transport failures, 502/503/504.
+    /// transport failures, 500 (Strava's are usually transient) and 502/503/504. The
+    /// pipeline retries exactly these, for idempotent requests, within its
+    /// [`RetryPolicy`](crate::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.inner.kind,
@@ -399,7 +411,12 @@ impl Error {
         ) || self
             .inner
             .status
-            .is_some_and(|s| matches!(s.as_u16(), 502..=504))
+            .is_some_and(|s| matches!(s.as_u16(), 500 | 502..=504))
+    }
+
+    /// The answer was larger than the client's limit.
+    pub fn is_response_too_large(&self) -> bool {
+        self.inner.kind == ErrorKind::ResponseTooLarge
     }
 
     /// The same error, counted as another kind (a failed token call becomes

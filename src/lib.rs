@@ -116,6 +116,7 @@ pub mod params;
 pub mod pipeline;
 pub mod polyline;
 pub mod rate_limit;
+mod redact;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod time;

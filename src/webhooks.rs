@@ -58,11 +58,10 @@ use crate::auth::Secret;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::id::Id;
+use crate::redact::scrub;
 
 /// The path of Strava's push subscription endpoints, under the API base URL.
 const PATH: &str = "push_subscriptions";
-/// What an echo of a secret in Strava's answer is replaced with.
-const REDACTED: &str = "[redacted]";
 /// Longest `hub.mode` value kept in a [`WebhookError::WrongMode`].
 const MODE_ECHO_LIMIT: usize = 64;
 
@@ -167,14 +166,11 @@ async fn send_scrubbed(
     operation: &'static str,
     secrets: &[&str],
 ) -> Result<Bytes> {
-    let response = request
+    let (status, headers, body) = request
         .operation(operation)
         .check_for_errors(false)
-        .send()
+        .send_read()
         .await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = crate::call::read_body(operation, response).await?;
     let body = scrub(body, secrets);
     if !status.is_success() {
         return Err(Error::from_response(status, &headers, &body).with_operation(operation));
@@ -184,30 +180,6 @@ async fn send_scrubbed(
 
 fn decode<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T> {
     crate::call::decode(operation, body)
-}
-
-/// `body` with every occurrence of each non-empty secret (as is, and form-encoded)
-/// replaced by [`REDACTED`].
-fn scrub(body: Bytes, secrets: &[&str]) -> Bytes {
-    let mut needles: Vec<String> = Vec::new();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        needles.push((*secret).to_owned());
-        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        if encoded != *secret {
-            needles.push(encoded);
-        }
-    }
-    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-    if !needles.iter().any(|n| contains(&body, n.as_bytes())) {
-        return body;
-    }
-    let mut text = String::from_utf8_lossy(&body).into_owned();
-    // Longest first, so a secret inside another one is not half replaced.
-    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    for needle in &needles {
-        text = text.replace(needle.as_str(), REDACTED);
-    }
-    Bytes::from(text)
 }
 
 // ---------------------------------------------------------------------------------------

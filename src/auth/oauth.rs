@@ -48,14 +48,22 @@ impl OAuth {
     /// A client for [`DEFAULT_OAUTH_BASE`] with its own HTTP client (the library's user
     /// agent, 30 s request and 10 s connect timeouts).
     pub fn new() -> Self {
-        Self::with_client(crate::pipeline::default_http_client())
+        let http = crate::pipeline::default_http_client();
+        let oauth_http = crate::pipeline::oauth_http_client(None, None, None).unwrap_or_default();
+        Self {
+            pipeline: Pipeline::standalone(http, oauth_http),
+            endpoints: Endpoints::default_strava(),
+        }
     }
 
     /// A client for [`DEFAULT_OAUTH_BASE`] that sends through `http` (share one
-    /// `reqwest::Client` with the rest of the application).
+    /// `reqwest::Client` with the rest of the application). Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: a token endpoint that redirects
+    /// would receive the secrets again at the new address. A redirected answer is refused
+    /// either way (its tokens are not accepted).
     pub fn with_client(http: reqwest::Client) -> Self {
         Self {
-            pipeline: Pipeline::standalone(http),
+            pipeline: Pipeline::standalone(http.clone(), http),
             endpoints: Endpoints::default_strava(),
         }
     }
@@ -346,17 +354,13 @@ impl OAuth {
         let request = request.build().map_err(|e| {
             Error::invalid_input(format!("cannot build the request: {e}")).with_operation(operation)
         })?;
-        let target = request.url().clone();
         let response = self
             .pipeline
             .execute(request, Call::oauth(operation))
             .await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::transport(e, Some(&target)).with_operation(operation))?;
+        let body = self.pipeline.read_body(operation, response).await?;
         if !status.is_success() {
             let err = response_error(status, &headers, &body, secrets).with_operation(operation);
             tracing::debug!(operation, status = status.as_u16(), error = %err, "Strava OAuth request failed");

@@ -38,6 +38,11 @@ use crate::rate_limit::RateLimiter;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to connect.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default largest answer body read, in bytes (Strava's largest real answers, stream sets
+/// of long activities, are a few MB).
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 64 * 1024 * 1024;
+/// How much of an error answer is read (for its message and excerpt); the rest is dropped.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// Default `User-Agent`, for API and OAuth calls alike.
 pub const DEFAULT_USER_AGENT: &str = concat!("stravalib-rs/", env!("CARGO_PKG_VERSION"));
 
@@ -47,20 +52,43 @@ pub(crate) fn default_http_client() -> reqwest::Client {
     http_client(None, None, None).unwrap_or_default()
 }
 
+/// The HTTP client for OAuth calls: as [`http_client`], but it never follows a redirect
+/// (a redirect would carry the client secret and tokens to wherever it points).
+pub(crate) fn oauth_http_client(
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+) -> Result<reqwest::Client> {
+    client_builder(timeout, connect_timeout, user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| {
+            Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
+        })
+}
+
 /// An HTTP client with the given settings (defaults where `None`).
 pub(crate) fn http_client(
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
 ) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
-        .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
+    client_builder(timeout, connect_timeout, user_agent)
         .build()
         .map_err(|e| {
             Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
         })
+}
+
+fn client_builder(
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
+        .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
 }
 
 /// How the pipeline treats one request.
@@ -112,6 +140,10 @@ pub(crate) struct Pipeline(Arc<Shared>);
 
 pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
+    /// For the OAuth endpoints: never follows redirects.
+    pub(crate) oauth_http: reqwest::Client,
+    /// Largest answer body read, in bytes.
+    pub(crate) max_response_size: usize,
     pub(crate) tokens: TokenManager,
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) retry: RetryPolicy,
@@ -136,9 +168,11 @@ impl Pipeline {
     }
 
     /// A pipeline without tokens or rate limiting, for the OAuth endpoints on their own.
-    pub(crate) fn standalone(http: reqwest::Client) -> Self {
+    pub(crate) fn standalone(http: reqwest::Client, oauth_http: reqwest::Client) -> Self {
         Self::new(Shared {
             http,
+            oauth_http,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             tokens: TokenManager::empty(),
             limiter: crate::rate_limit::RateLimitPolicy::None.into_limiter(),
             retry: RetryPolicy::default(),
@@ -167,6 +201,66 @@ impl Pipeline {
                     "this client cannot refresh tokens",
                 ))
             }),
+        }
+    }
+
+    /// `body` with every secret the client knows (and the token just used) replaced.
+    fn scrub(&self, body: bytes::Bytes, used: Option<&Secret>) -> bytes::Bytes {
+        let known = self.0.tokens.secrets();
+        let mut secrets: Vec<&str> = known
+            .iter()
+            .map(Secret::expose)
+            .filter(|s| s.len() >= 8)
+            .collect();
+        secrets.extend(used.map(Secret::expose).filter(|s| s.len() >= 8));
+        crate::redact::scrub(body, &secrets)
+    }
+
+    /// Reads a whole answer body, refusing one larger than the client's limit (checked
+    /// against `Content-Length` first, then while reading).
+    pub(crate) async fn read_body(
+        &self,
+        operation: &str,
+        mut response: reqwest::Response,
+    ) -> Result<bytes::Bytes> {
+        let limit = self.0.max_response_size;
+        let url = response.url().clone();
+        let too_large = |size: String| {
+            Error::new(
+                crate::error::ErrorKind::ResponseTooLarge,
+                format!("the answer is larger than the limit of {limit} bytes ({size})"),
+            )
+            .with_operation(operation.to_owned())
+        };
+        if let Some(length) = response.content_length()
+            && length > limit as u64
+        {
+            return Err(too_large(format!("Content-Length {length}")));
+        }
+        let mut out = bytes::BytesMut::with_capacity(
+            response.content_length().map_or(8 * 1024, |l| l as usize),
+        );
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if out.len() + chunk.len() > limit {
+                        return Err(too_large("while reading".to_owned()));
+                    }
+                    if out.is_empty() && out.capacity() < chunk.len() {
+                        // One chunk is often the whole body: keep it without a copy.
+                        if response.content_length() == Some(chunk.len() as u64) {
+                            return Ok(chunk);
+                        }
+                    }
+                    out.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(out.freeze()),
+                Err(e) => {
+                    return Err(
+                        Error::transport(e, Some(&url)).with_operation(operation.to_owned())
+                    );
+                }
+            }
         }
     }
 
@@ -233,7 +327,12 @@ impl Pipeline {
                 } else {
                     None
                 };
-                let result = shared.http.execute(to_send).await;
+                let http = if call.bearer {
+                    &shared.http
+                } else {
+                    &shared.oauth_http
+                };
+                let result = http.execute(to_send).await;
                 let response = match result {
                     Ok(response) => response,
                     Err(e) => {
@@ -280,8 +379,13 @@ impl Pipeline {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
+                if !call.bearer && (status.is_redirection() || response.url() != &target) {
+                    // An OAuth call is never redirected: its form carries secrets.
+                    record_span(started, attempt, Some(status), limiter);
+                    return Err(redirect_error(status, &response));
+                }
                 if replayable
-                    && matches!(status.as_u16(), 502..=504)
+                    && matches!(status.as_u16(), 500 | 502..=504)
                     && shared.retry.is_idempotent(&method)
                 {
                     let wait = shared.retry.backoff(attempt);
@@ -305,13 +409,12 @@ impl Pipeline {
                     return Ok(response);
                 }
 
-                // An error answer: read it to decide and to describe it.
+                // An error answer: read its start (once) to decide and to describe it,
+                // with every secret it echoes removed.
                 let headers = response.headers().clone();
                 let version = response.version();
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::transport(e, Some(&target)))?;
+                let body = read_capped(response, ERROR_BODY_LIMIT, &target).await?;
+                let body = self.scrub(body, used_token.as_ref());
                 let err = Error::from_response(status, &headers, &body);
                 if may_refresh && err.is_token_invalid() {
                     refreshed_after_401 = true;
@@ -335,6 +438,47 @@ impl Pipeline {
         .await
         .map_err(|e: Error| e.with_operation(op))
     }
+}
+
+/// The error for a redirected OAuth call, naming the status and where it pointed.
+fn redirect_error(status: StatusCode, response: &reqwest::Response) -> Error {
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .or_else(|| Some(response.url().clone()))
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "an unknown host".to_owned());
+    Error::new(
+        crate::error::ErrorKind::Other,
+        format!(
+            "the OAuth endpoint answered {} redirecting to {target}: not followed (it would \
+             carry the client secret and tokens)",
+            status.as_u16()
+        ),
+    )
+    .with_status(status)
+}
+
+/// Reads at most `limit` bytes of a body; the rest is dropped with the connection.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    target: &url::Url,
+) -> Result<bytes::Bytes> {
+    let mut out = bytes::BytesMut::new();
+    while out.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - out.len();
+                out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(Error::transport(e, Some(target))),
+        }
+    }
+    Ok(out.freeze())
 }
 
 /// The answer Strava sent, rebuilt after its body was read (to decide on a refresh).

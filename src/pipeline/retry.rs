@@ -5,12 +5,17 @@ use std::time::Duration;
 use rand::Rng;
 use reqwest::Method;
 
-/// Retry settings for transient failures: connection errors, timeouts, 502/503/504.
+/// Retry settings for transient failures: what [`Error::is_retryable`] says (connection
+/// and transport failures, timeouts, 500, 502, 503, 504).
 ///
-/// Only idempotent requests are retried once sent (GET, HEAD, PUT, DELETE by default);
-/// a POST is retried only when the connection failed before anything was sent. Waits grow
-/// exponentially with full jitter, bounded by [`RetryPolicy::max_backoff`] and by a total
-/// time budget.
+/// Only idempotent requests are retried once sent (GET, HEAD, DELETE, and PUT unless
+/// [`retry_put`](Self::retry_put) is off); a POST is retried only when the connection
+/// failed before anything was sent. The wait before attempt *n + 1* is "equal jitter":
+/// half of `min(initial_backoff × 2ⁿ⁻¹, max_backoff)` fixed plus a random share of the
+/// other half, so it is never zero and never above the cap; attempts stop at
+/// [`max_attempts`](Self::max_attempts) or when the next wait would pass the total budget.
+///
+/// [`Error::is_retryable`]: crate::Error::is_retryable
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
@@ -85,8 +90,8 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before attempt `attempt + 1` (attempt counts from 1): full jitter over an
-    /// exponentially growing cap.
+    /// The wait before attempt `attempt + 1` (attempt counts from 1): equal jitter over
+    /// an exponentially growing cap.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .initial_backoff

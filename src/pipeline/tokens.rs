@@ -135,6 +135,24 @@ impl TokenManager {
         self.replace(TokenState::Full(Box::new(tokens)));
     }
 
+    /// Every secret this manager knows (access and refresh token, client secret), to
+    /// scrub from error bodies that echo them.
+    pub(crate) fn secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::with_capacity(3);
+        match &*self.state.read().unwrap_or_else(|e| e.into_inner()) {
+            TokenState::None => {}
+            TokenState::AccessOnly(token) => out.push(token.clone()),
+            TokenState::Full(set) => {
+                out.push(set.access_token.clone());
+                out.push(set.refresh_token.clone());
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            out.push(credentials.client_secret.clone());
+        }
+        out
+    }
+
     pub(crate) fn credentials(&self) -> Option<&ClientCredentials> {
         self.credentials.as_ref()
     }
