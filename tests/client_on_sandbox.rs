@@ -58,7 +58,7 @@ async fn streams_page_through_every_activity_newest_first() {
     let before = all[100].start_date.unwrap();
     let older: Vec<_> = client
         .get_activities()
-        .before(before)
+        .before(before.timestamp())
         .into_stream()
         .try_collect()
         .await
@@ -76,6 +76,8 @@ async fn streams_page_through_every_activity_newest_first() {
         .find(|a| a.comment_count.unwrap_or(0) >= 3)
         .expect("an activity with comments");
     let id = with_comments.id.unwrap();
+    // LEAD: `GetCommentsByActivityId::into_stream` currently replaces `page_size(1)` with
+    // 200, so until the library honours it this compares one page with one page.
     let paged: Vec<_> = client
         .get_activity_comments(id)
         .page_size(1)
@@ -291,7 +293,13 @@ async fn webhook_subscription_and_events_through_the_client() {
     );
 
     let created = client
-        .create_activity("Lunch run", SportType::Run, chrono::Utc::now(), 1800)
+        .create_activity()
+        .body_map(|b| {
+            b.name("Lunch run".to_owned())
+                .sport_type(SportType::Run)
+                .start_date_local(chrono::Utc::now())
+                .elapsed_time(1800)
+        })
         .send()
         .await
         .unwrap();

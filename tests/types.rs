@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use stravalib::Id;
-use stravalib::generated::registry::check_json;
 use stravalib::params::{ExploreBounds, InvalidBounds, StreamKeys};
+use stravalib::registry::check_json;
 use stravalib::types::{
     ActivityStats, ActivityType, ActivityZone, ActivityZoneType, ClimbCategoryDesc, ClubMembership,
     ClubSportType, Comment, DetailedActivity, DetailedAthlete, DetailedClub, DetailedGear,
