@@ -19,7 +19,7 @@ use crate::pipeline::{
     DEFAULT_REFRESH_MARGIN, Pipeline, Refresher, RetryPolicy, Shared, TokenManager, http_client,
     oauth_http_client,
 };
-use crate::rate_limit::{Clock, RateLimitPolicy, RateLimitStatus, SystemClock};
+use crate::rate_limit::{Clock, DEFAULT_MAX_WAIT, RateLimitPolicy, RateLimitStatus, SystemClock};
 
 pub use crate::pipeline::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
@@ -240,6 +240,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
     rate_limit: Option<RateLimitPolicy>,
+    max_rate_limit_wait: Option<Duration>,
     retry: Option<RetryPolicy>,
     token_store: Option<Arc<dyn TokenStore>>,
     credentials: Option<ClientCredentials>,
@@ -325,6 +326,18 @@ impl ClientBuilder {
     /// How to respect Strava's rate limits (default: sleep at high priority).
     pub fn rate_limit(mut self, policy: impl Into<RateLimitPolicy>) -> Self {
         self.rate_limit = Some(policy.into());
+        self
+    }
+
+    /// The longest the [`Sleep`](RateLimitPolicy::Sleep) policy waits at a time
+    /// ([`DEFAULT_MAX_WAIT`], 15 minutes). A request that would wait longer (until
+    /// midnight UTC for a spent daily window) fails at once with a rate-limited, local
+    /// error whose `retry_at()` is the reset; so does a 429 whose reset is further away,
+    /// instead of being waited out. `Duration::MAX` lifts the ceiling. Other policies never
+    /// wait; a [`Custom`](RateLimitPolicy::Custom) limiter keeps its own setting (see
+    /// [`SleepPolicy::with_max_wait`](crate::rate_limit::SleepPolicy::with_max_wait)).
+    pub fn max_rate_limit_wait(mut self, max_wait: Duration) -> Self {
+        self.max_rate_limit_wait = Some(max_wait);
         self
     }
 
@@ -459,11 +472,10 @@ impl ClientBuilder {
             self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
         );
         let policy = self.rate_limit.unwrap_or_default();
-        let limiter = match (self.clock, policy) {
-            (_, RateLimitPolicy::Custom(limiter)) => limiter,
-            (Some(clock), policy) => policy.into_limiter_with_clock(clock),
-            (None, policy) => policy.into_limiter(),
-        };
+        let limiter = policy.into_limiter_with(
+            self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            self.max_rate_limit_wait.unwrap_or(DEFAULT_MAX_WAIT),
+        );
         let mut allowed = vec![host_port(&parsed), host_port(&oauth_base)];
         allowed.extend(self.allowed_hosts);
         let pipeline = Pipeline::new(Shared {

@@ -8,14 +8,14 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use stravalib::upload::{DataType, UploadFile};
+//! use stravalib::upload::UploadFile;
 //!
 //! # async fn run() -> Result<(), stravalib::upload::UploadError> {
 //! let client = stravalib::Client::with_access_token("an-access-token");
 //! let file = UploadFile::from_path("morning-ride.fit").await?;
-//! let data_type = file.inferred_data_type().unwrap_or(DataType::Fit);
+//! // The data type (`fit`) comes from the file name; `upload_activity` takes it explicitly.
 //! let mut upload = client
-//!     .upload_activity(file, data_type)
+//!     .upload(file)
 //!     .name("Morning ride")
 //!     .commute(true)
 //!     .send()
@@ -26,6 +26,22 @@
 //! println!("activity {activity_id} is ready");
 //! # Ok(()) }
 //! ```
+//!
+//! ## Refused before sending
+//!
+//! Some uploads Strava would only reject are refused locally, so nothing is sent:
+//!
+//! - an empty file: [`UploadFile::from_path`] fails on a 0-byte file, and
+//!   [`UploadBuilder::send`] on empty bytes, both with [`UploadError::File`] naming the file.
+//!   A file streamed from a reader ([`UploadFile::from_reader`]) has no length before it is
+//!   sent, so an empty reader cannot be caught: Strava's answer is the error;
+//! - with no data type given ([`Client::upload`]), a file name that is none of Strava's
+//!   data types (`.fit`, `.tcx`, `.gpx`, each optionally `.gz`):
+//!   [`UploadError::UnsupportedFileType`] naming the file.
+//!
+//! `send` returns them as an [`Error`] of kind [`ErrorKind::InvalidInput`] that
+//! [`is_local`](Error::is_local), with the [`UploadError`] as its
+//! [`source`](std::error::Error::source).
 //!
 //! ## Errors
 //!
@@ -65,9 +81,14 @@ const READ_CHUNK: usize = 64 * 1024;
 /// status request per second).
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The file name extensions of Strava's data types, as [`DataType::from_file_name`] knows
+/// them (for messages).
+const KNOWN_EXTENSIONS: &str = ".fit, .tcx, .gpx, .fit.gz, .tcx.gz or .gpx.gz";
+
 impl DataType {
     /// The data type a file name's extension implies (`ride.fit.gz` is `fit.gz`), ignoring
-    /// case; `None` for any other extension.
+    /// case; `None` for any other extension (see [`UploadFile::data_type`] for the same
+    /// as a typed error).
     ///
     /// ```
     /// use stravalib::upload::DataType;
@@ -125,7 +146,7 @@ impl UploadFile {
     }
 
     /// Reads the file at `path` (its last path component is the name Strava sees). An
-    /// unreadable file is an [`UploadError::File`] naming the path.
+    /// unreadable or empty (0-byte) file is an [`UploadError::File`] naming the path.
     pub async fn from_path(path: impl AsRef<Path>) -> Result<Self, UploadError> {
         let path = path.as_ref();
         let bytes = tokio::fs::read(path)
@@ -134,6 +155,9 @@ impl UploadFile {
                 path: path.to_path_buf(),
                 source,
             })?;
+        if bytes.is_empty() {
+            return Err(UploadError::empty_file(path));
+        }
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -144,6 +168,9 @@ impl UploadFile {
     /// A file streamed from `reader` while the request is sent, without holding it in
     /// memory. Such a request is sent once and never retried: its body cannot be replayed.
     /// A read error fails the request.
+    ///
+    /// Its length is unknown until it has been sent, so unlike a file in memory or on disk
+    /// an empty reader is not refused locally: it is sent, and Strava's answer is the error.
     pub fn from_reader(
         file_name: impl Into<String>,
         reader: impl AsyncRead + Send + 'static,
@@ -162,6 +189,36 @@ impl UploadFile {
     /// The data type the file name's extension implies (see [`DataType::from_file_name`]).
     pub fn inferred_data_type(&self) -> Option<DataType> {
         DataType::from_file_name(&self.file_name)
+    }
+
+    /// The data type the file name's extension implies, or
+    /// [`UploadError::UnsupportedFileType`] naming the file when it is none of Strava's
+    /// (`.fit`, `.tcx`, `.gpx`, each optionally `.gz`). This is what [`Client::upload`]
+    /// sends as the data type.
+    ///
+    /// ```
+    /// use stravalib::upload::{DataType, UploadError, UploadFile};
+    /// let ride = UploadFile::from_bytes("ride.gpx.gz", &b"..."[..]);
+    /// assert_eq!(ride.data_type().unwrap(), DataType::GpxGz);
+    /// let notes = UploadFile::from_bytes("notes.txt", &b"..."[..]);
+    /// assert!(matches!(notes.data_type(), Err(UploadError::UnsupportedFileType { .. })));
+    /// ```
+    pub fn data_type(&self) -> Result<DataType, UploadError> {
+        self.inferred_data_type()
+            .ok_or_else(|| UploadError::UnsupportedFileType {
+                file_name: self.file_name.clone(),
+            })
+    }
+
+    /// `Err` when the content is known to be empty (bytes in memory); a reader cannot be
+    /// checked before it is sent.
+    fn check_not_empty(&self) -> Result<(), UploadError> {
+        match &self.content {
+            Content::Bytes(bytes) if bytes.is_empty() => {
+                Err(UploadError::empty_file(Path::new(&self.file_name)))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn into_part(self) -> Part {
@@ -190,11 +247,34 @@ impl UploadFile {
 impl Client {
     /// Starts an upload of `file` as `data_type`; set the optional fields on the builder
     /// and finish with [`UploadBuilder::send`]. Needs the `activity:write` scope.
+    ///
+    /// The data type is sent as given, whatever the file name (see [`upload`](Self::upload)
+    /// to take it from the name). An empty file is refused when sending (see the
+    /// [module docs](crate::upload#refused-before-sending)).
     pub fn upload_activity(&self, file: UploadFile, data_type: DataType) -> UploadBuilder {
+        self.upload(file).data_type(data_type)
+    }
+
+    /// Starts an upload of `file` as the data type its name says (see
+    /// [`UploadFile::data_type`]): `ride.fit` as `fit`, `run.gpx.gz` as `gpx.gz`. Sending
+    /// refuses, without sending anything, a name that is none of Strava's data types
+    /// ([`UploadError::UnsupportedFileType`]) unless one is set with
+    /// [`UploadBuilder::data_type`], and an empty file ([`UploadError::File`]). Needs the
+    /// `activity:write` scope.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), stravalib::upload::UploadError> {
+    /// use stravalib::upload::UploadFile;
+    /// let client = stravalib::Client::with_access_token("an-access-token");
+    /// let file = UploadFile::from_path("evening-run.tcx.gz").await?;
+    /// let upload = client.upload(file).name("Evening run").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn upload(&self, file: UploadFile) -> UploadBuilder {
         UploadBuilder {
             client: self.clone(),
             file,
-            data_type,
+            data_type: None,
             name: None,
             description: None,
             trainer: None,
@@ -216,13 +296,14 @@ impl Client {
     }
 }
 
-/// An upload being prepared (see [`Client::upload_activity`]).
+/// An upload being prepared (see [`Client::upload`] and [`Client::upload_activity`]).
 #[must_use = "an upload does nothing until sent"]
 #[derive(Debug)]
 pub struct UploadBuilder {
     client: Client,
     file: UploadFile,
-    data_type: DataType,
+    /// `None`: taken from the file name when sending.
+    data_type: Option<DataType>,
     name: Option<String>,
     description: Option<String>,
     trainer: Option<bool>,
@@ -231,6 +312,13 @@ pub struct UploadBuilder {
 }
 
 impl UploadBuilder {
+    /// The file's data type, sent as given (by default it comes from the file name: see
+    /// [`Client::upload`]).
+    pub fn data_type(mut self, data_type: DataType) -> Self {
+        self.data_type = Some(data_type);
+        self
+    }
+
     /// The activity's name (Strava picks one from the file otherwise).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -265,10 +353,22 @@ impl UploadBuilder {
     /// usually answers before it has processed the file: see [`UploadHandle::wait`].
     ///
     /// Multipart bodies are sent once: a failure is returned, never retried.
+    ///
+    /// Refused without sending anything, as an [`ErrorKind::InvalidInput`] error that
+    /// [`is_local`](Error::is_local) with the [`UploadError`] as its source: empty bytes
+    /// ([`UploadError::File`]), and with no data type set, a file name that is none of
+    /// Strava's data types ([`UploadError::UnsupportedFileType`]). An empty
+    /// [reader](UploadFile::from_reader) cannot be checked and is sent.
     pub async fn send(self) -> Result<UploadHandle> {
         const OPERATION: &str = "createUpload";
+        let refuse = |err: UploadError| Error::from(err).with_operation(OPERATION).local();
+        self.file.check_not_empty().map_err(refuse)?;
+        let data_type = match self.data_type {
+            Some(data_type) => data_type,
+            None => self.file.data_type().map_err(refuse)?,
+        };
         let flag = |value: bool| if value { "1" } else { "0" };
-        let mut form = Form::new().text("data_type", self.data_type.as_str().to_owned());
+        let mut form = Form::new().text("data_type", data_type.as_str().to_owned());
         let texts = [
             ("name", self.name),
             ("description", self.description),
@@ -481,14 +581,25 @@ pub enum UploadError {
         /// Strava's last status text.
         last_status: String,
     },
-    /// The file to upload could not be read.
-    #[error("cannot read the upload file {}: {source}", path.display())]
+    /// The file to upload could not be read, or is empty (then `source` is an
+    /// [`InvalidData`](std::io::ErrorKind::InvalidData) error saying so). Nothing was sent.
+    #[error("cannot upload the file {}: {source}", path.display())]
     File {
-        /// The file's path.
+        /// The file's path (its name, for a file given as bytes).
         path: PathBuf,
-        /// Why it could not be read.
+        /// Why it could not be read or used.
         #[source]
         source: std::io::Error,
+    },
+    /// No data type was given and the file name's extension is none of Strava's data types
+    /// (see [`UploadFile::data_type`]). Nothing was sent.
+    #[error(
+        "cannot tell the data type of the upload file {file_name}: its name does not end in \
+         {KNOWN_EXTENSIONS}; rename it or set the data type"
+    )]
+    UnsupportedFileType {
+        /// The file's name.
+        file_name: String,
     },
     /// A request failed (sending the upload, polling it, fetching the activity).
     #[error(transparent)]
@@ -496,6 +607,16 @@ pub enum UploadError {
 }
 
 impl UploadError {
+    fn empty_file(path: &Path) -> Self {
+        UploadError::File {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is empty (0 bytes); Strava does not accept empty uploads",
+            ),
+        }
+    }
+
     fn from_failure(message: String) -> Self {
         match parse_duplicate(&message) {
             Some(existing_activity_id) => UploadError::Duplicate {
@@ -520,13 +641,16 @@ impl UploadError {
 
 impl From<UploadError> for Error {
     /// An [`UploadError::Api`] is its error; the others become an error of kind
-    /// [`ErrorKind::Timeout`] (timed out), [`ErrorKind::InvalidInput`] (unreadable file)
-    /// or [`ErrorKind::Other`], with the `UploadError` as its source.
+    /// [`ErrorKind::Timeout`] (timed out), [`ErrorKind::InvalidInput`] (unreadable or empty
+    /// file, unknown file type) or [`ErrorKind::Other`], with the `UploadError` as its
+    /// source.
     fn from(err: UploadError) -> Self {
         let kind = match err {
             UploadError::Api(inner) => return inner,
             UploadError::TimedOut { .. } => ErrorKind::Timeout,
-            UploadError::File { .. } => ErrorKind::InvalidInput,
+            UploadError::File { .. } | UploadError::UnsupportedFileType { .. } => {
+                ErrorKind::InvalidInput
+            }
             _ => ErrorKind::Other,
         };
         Error::new(kind, err.to_string()).with_source(err)

@@ -31,6 +31,17 @@ fn tokens(n: i64) -> TokenSet {
     .with_athlete(athlete)
 }
 
+/// Writes a token file by hand with owner-only permissions, as `FileTokenStore` requires
+/// of a file it loads (on Unix).
+fn write_owner_only(path: &Path, contents: impl AsRef<[u8]>) {
+    std::fs::write(path, contents).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 /// Names in `dir` other than `keep`.
 fn stray_files(dir: &Path, keep: &str) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -149,7 +160,7 @@ async fn failed_save_keeps_the_old_file_intact() {
     let name = format!("{}.json", "t".repeat(245));
     let path = dir.path().join(&name);
     let old = serde_json::to_vec(&tokens(1)).unwrap();
-    std::fs::write(&path, &old).unwrap();
+    write_owner_only(&path, &old);
 
     let store = FileTokenStore::new(&path);
     let err = store.save(&tokens(2)).await.unwrap_err();
@@ -260,7 +271,7 @@ async fn corrupt_file_is_a_token_store_error_naming_the_path_only() {
         ),
         "not json at all".to_owned(),
     ] {
-        std::fs::write(&path, &content).unwrap();
+        write_owner_only(&path, &content);
         let err = FileTokenStore::new(&path).load().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TokenStore, "{content}");
         assert!(err.message().contains(&path.display().to_string()), "{err}");

@@ -434,7 +434,8 @@ async fn upload_rejected_by_strava_is_an_error_of_the_operation() {
         .await;
     let err = support::client(&server, TOKEN)
         .upload_activity(
-            UploadFile::from_bytes("empty.gpx", Vec::new()),
+            // Not empty: an empty file is refused before sending (tests/upload_refusals.rs).
+            UploadFile::from_bytes("empty.gpx", b"<gpx/>".to_vec()),
             DataType::Gpx,
         )
         .send()

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
+use tokio::io::AsyncReadExt as _;
 
 use super::TokenSet;
 use crate::error::{Error, ErrorKind, Result};
@@ -110,9 +111,18 @@ impl TokenStore for MemoryTokenStore {
 /// mid-save leaves the old file intact. The directory must exist. File work runs on
 /// Tokio's blocking pool. Errors have kind [`ErrorKind::TokenStore`] and name the path,
 /// never the contents.
+///
+/// On Unix, loading refuses a file its group or other users have any access to (mode
+/// bits `0o077`, such as a `0644` file written by hand or copied around): the error names
+/// the path and the fix, `chmod 600 <path>`. A save always leaves a `0600` file. Opt out
+/// with [`allow_loose_permissions`](Self::allow_loose_permissions) when the file is
+/// meant to be shared (for example by a group of service accounts). On other platforms no
+/// permission check is made: protect the file with the platform's own means (ACLs).
 #[derive(Clone, Debug)]
 pub struct FileTokenStore {
     path: PathBuf,
+    /// Load a file others may read or write (no permission check on load).
+    allow_loose_permissions: bool,
     /// Serializes saves from this store (and its clones) so the last save wins.
     save_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -122,8 +132,17 @@ impl FileTokenStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
+            allow_loose_permissions: false,
             save_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// `true` loads the file even when its group or other users may access it (see the
+    /// [type docs](Self)); `false`, the default, refuses such a file on Unix. Has no effect
+    /// on other platforms, where no check is made.
+    pub fn allow_loose_permissions(mut self, allow: bool) -> Self {
+        self.allow_loose_permissions = allow;
+        self
     }
 
     /// The file's path.
@@ -132,16 +151,23 @@ impl FileTokenStore {
     }
 
     async fn load_file(&self) -> Result<Option<TokenSet>> {
-        let bytes = match tokio::fs::read(&self.path).await {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(store_error(
-                    format!("could not read the token file {}: {e}", self.path.display()),
-                    Some(e),
-                ));
-            }
+        let read_error = |e: std::io::Error| {
+            store_error(
+                format!("could not read the token file {}: {e}", self.path.display()),
+                Some(e),
+            )
         };
+        let mut file = match tokio::fs::File::open(&self.path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(read_error(e)),
+        };
+        // The mode of the file opened, not of whatever is at the path by now.
+        if !self.allow_loose_permissions {
+            self.check_permissions(&file.metadata().await.map_err(read_error)?)?;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).await.map_err(read_error)?;
         match serde_json::from_slice::<TokenSet>(&bytes) {
             Ok(tokens) => Ok(Some(tokens)),
             // serde's message may quote the file's contents: report only where it failed.
@@ -161,6 +187,32 @@ impl FileTokenStore {
                 None,
             )),
         }
+    }
+
+    /// Unix: refuses a regular file its group or other users have any access to.
+    #[cfg(unix)]
+    fn check_permissions(&self, metadata: &std::fs::Metadata) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = metadata.permissions().mode() & 0o777;
+        // Anything else (a directory...) fails when read, with its own error.
+        if !metadata.is_file() || mode & 0o077 == 0 {
+            return Ok(());
+        }
+        let path = self.path.display();
+        Err(store_error(
+            format!(
+                "the token file {path} is accessible to other users (mode {mode:03o}): refusing \
+                 to load it; restrict it with `chmod 600 {path}` (or opt out with \
+                 FileTokenStore::allow_loose_permissions(true))"
+            ),
+            None,
+        ))
+    }
+
+    /// Other platforms: no permission check (see the type docs).
+    #[cfg(not(unix))]
+    fn check_permissions(&self, _metadata: &std::fs::Metadata) -> Result<()> {
+        Ok(())
     }
 
     async fn save_file(&self, tokens: &TokenSet) -> Result<()> {

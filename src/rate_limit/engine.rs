@@ -16,6 +16,16 @@ use super::status::*;
 
 // The shared engine behind the provided policies
 
+/// The longest the [`SleepPolicy`](super::SleepPolicy) waits before one request (or before
+/// retrying after a 429) unless told otherwise: 15 minutes.
+///
+/// Waiting out a 15-minute window is fine (it never takes longer than this); waiting
+/// until midnight UTC for a spent daily window is not: such a request fails at once with
+/// [`RateLimited`], carrying the reset time. Change it with
+/// [`SleepPolicy::with_max_wait`](super::SleepPolicy::with_max_wait) or
+/// [`ClientBuilder::max_rate_limit_wait`](crate::ClientBuilder::max_rate_limit_wait).
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     pub(super) state: Mutex<State>,
@@ -87,6 +97,8 @@ pub(super) struct Engine {
     pub(super) mode: Mode,
     pub(super) shared: Arc<Shared>,
     pub(super) clock: Arc<dyn Clock>,
+    /// The longest single wait of the sleep mode; a longer one is refused instead.
+    pub(super) max_wait: Duration,
 }
 
 impl Engine {
@@ -95,7 +107,26 @@ impl Engine {
             mode,
             shared: Arc::default(),
             clock: Arc::new(SystemClock),
+            max_wait: DEFAULT_MAX_WAIT,
         }
+    }
+
+    /// Waiting until `retry_at`, or refusing at once when that is longer than the ceiling.
+    fn wait_or_refuse(&self, st: &State, now: DateTime<Utc>, retry_at: DateTime<Utc>) -> Decision {
+        let wait = until(now, retry_at);
+        if wait > self.max_wait {
+            tracing::debug!(
+                ?wait,
+                max_wait = ?self.max_wait,
+                %retry_at,
+                "rate limiter wait is longer than its ceiling: refusing"
+            );
+            return Decision::Refuse(RateLimited {
+                retry_at,
+                status: st.known.clone(),
+            });
+        }
+        Decision::Wait(wait)
     }
 
     fn decide(&self, st: &State, now: DateTime<Utc>, read: bool) -> Decision {
@@ -114,7 +145,7 @@ impl Engine {
                     retry_at,
                     status: st.known.clone(),
                 }),
-                _ => Decision::Wait(until(now, retry_at)),
+                _ => self.wait_or_refuse(st, now, retry_at),
             };
         }
         if let (Mode::Sleep(priority), Some(effective)) = (self.mode, &effective) {
@@ -128,7 +159,7 @@ impl Engine {
                 .max()
                 .unwrap_or(Duration::ZERO);
             if !wait.is_zero() {
-                return Decision::Wait(wait);
+                return self.wait_or_refuse(st, now, add(now, wait));
             }
         }
         Decision::Grant
@@ -221,7 +252,17 @@ impl Engine {
                 Some(status.map_or_else(|| short_window_reset(now), |s| s.next_reset()))
             }),
         };
-        Some(retry_at.map_or(Duration::ZERO, |at| until(now, at)))
+        let wait = retry_at.map_or(Duration::ZERO, |at| until(now, at));
+        if wait > self.max_wait {
+            // Past the ceiling: the pipeline returns the 429 (its `retry_at` is the reset).
+            tracing::debug!(
+                ?wait,
+                max_wait = ?self.max_wait,
+                "429: the reset is past the ceiling, not waiting"
+            );
+            return None;
+        }
+        Some(wait)
     }
 
     pub(super) fn status(&self) -> Option<RateLimitStatus> {

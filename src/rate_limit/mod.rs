@@ -34,11 +34,23 @@
 //! | Policy                              | Before each request                          | A window is exhausted                          | Strava answers 429                 |
 //! |-------------------------------------|----------------------------------------------|------------------------------------------------|------------------------------------|
 //! | [`RaiseOnLimit`][RateLimitPolicy::RaiseOnLimit] | sends at once                    | fails fast with [`RateLimited`] (reset time); nothing is sent | returns the rate-limited error |
-//! | `Sleep(`[`High`][Priority::High]`)`, the default | sends at once                   | waits until the window resets                  | waits until the reset, retries once |
-//! | `Sleep(`[`Medium`][Priority::Medium]`)` | spaces requests by *time left / requests left* in the 15-minute window | waits until the window resets | waits until the reset, retries once |
-//! | `Sleep(`[`Low`][Priority::Low]`)`   | spaces requests by the larger of the 15-minute and daily spacings (the tighter window) | waits until the window resets | waits until the reset, retries once |
+//! | `Sleep(`[`High`][Priority::High]`)`, the default | sends at once                   | waits until the window resets, up to the ceiling\* | waits until the reset (up to the ceiling\*), retries once |
+//! | `Sleep(`[`Medium`][Priority::Medium]`)` | spaces requests by *time left / requests left* in the 15-minute window, up to the ceiling\* | waits until the window resets, up to the ceiling\* | waits until the reset (up to the ceiling\*), retries once |
+//! | `Sleep(`[`Low`][Priority::Low]`)`   | spaces requests by the larger of the 15-minute and daily spacings (the tighter window), up to the ceiling\* | waits until the window resets, up to the ceiling\* | waits until the reset (up to the ceiling\*), retries once |
 //! | [`None`][RateLimitPolicy::None]     | sends at once                                | sends anyway                                   | returns the rate-limited error     |
 //! | [`Custom`][RateLimitPolicy::Custom] | your [`RateLimiter`] decides                 | your [`RateLimiter`] decides                   | your [`RateLimiter`] decides       |
+//!
+//! \* **The ceiling** of the sleep policy is the longest it waits at a time:
+//! [`DEFAULT_MAX_WAIT`], 15 minutes, unless set with
+//! [`ClientBuilder::max_rate_limit_wait`](crate::ClientBuilder::max_rate_limit_wait) or
+//! [`SleepPolicy::with_max_wait`]. Waiting out a 15-minute window always fits under the
+//! default; waiting until midnight UTC for a spent daily window (or a `Low` spacing of
+//! hours) does not. A request whose wait would be longer fails at once, like with
+//! `RaiseOnLimit`: an [`Error`](crate::Error) with `is_rate_limited()`, `is_local()`, no
+//! `status()`, and `retry_at()` the time it may be sent (the window's reset); nothing is
+//! sent. After a 429 whose reset is further away than the ceiling, the 429 itself is
+//! returned at once (its `retry_at()` is the reset) instead of waiting and retrying.
+//! `Duration::MAX` lifts the ceiling.
 //!
 //! The spacing of `Medium` and `Low` is recomputed before every request from the latest
 //! usage, so it tightens as the budget shrinks and relaxes after a reset. For example at
@@ -116,7 +128,7 @@ pub use clock::{
     Clock, RATE_LIMIT_LIMIT, RATE_LIMIT_USAGE, READ_RATE_LIMIT_LIMIT, READ_RATE_LIMIT_USAGE,
     SystemClock, TokioClock, daily_window_reset, is_read, short_window_reset,
 };
-pub use engine::Permit;
+pub use engine::{DEFAULT_MAX_WAIT, Permit};
 pub use limiter::RateLimiter;
 pub use policy::{NoLimit, RaiseOnLimit, RateLimitPolicy, SleepPolicy};
 pub use priority::{Priority, RateLimited};

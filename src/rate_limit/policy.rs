@@ -75,6 +75,14 @@ delegate_to_engine!(RaiseOnLimit);
 
 /// Waits as its [`Priority`] requires (see the [module docs](self)); after a 429 it waits
 /// until the reset and lets the pipeline retry once.
+///
+/// No wait is longer than its ceiling, [`max_wait`](Self::max_wait)
+/// ([`DEFAULT_MAX_WAIT`], 15 minutes, unless set with [`with_max_wait`](Self::with_max_wait)):
+/// a request that would wait longer (a spent daily window, a spacing of hours) fails at once
+/// with [`RateLimited`] and the time it may be sent; after a 429 whose reset is further
+/// away, the pipeline returns the rate-limited error instead of waiting. The ceiling bounds
+/// each wait the policy decides on: a request woken early (another request's reservation
+/// released) decides again from the time it wakes.
 #[derive(Debug)]
 pub struct SleepPolicy {
     priority: Priority,
@@ -97,9 +105,24 @@ impl SleepPolicy {
         self
     }
 
+    /// The same limiter with `max_wait` as its ceiling: a wait longer than this fails at
+    /// once instead (see the [type docs](Self)). `Duration::MAX` lifts the ceiling (a spent
+    /// daily window then blocks until midnight UTC); `Duration::ZERO` refuses every wait.
+    #[must_use]
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.engine.max_wait = max_wait;
+        self
+    }
+
     /// The priority it waits by.
     pub fn priority(&self) -> Priority {
         self.priority
+    }
+
+    /// The longest it waits before one request ([`DEFAULT_MAX_WAIT`] unless set with
+    /// [`with_max_wait`](Self::with_max_wait)).
+    pub fn max_wait(&self) -> Duration {
+        self.engine.max_wait
     }
 }
 
@@ -150,7 +173,9 @@ delegate_to_engine!(NoLimit);
 pub enum RateLimitPolicy {
     /// Fail fast instead of exceeding a known limit: [`RaiseOnLimit`].
     RaiseOnLimit,
-    /// Wait as the priority requires: [`SleepPolicy`].
+    /// Wait as the priority requires, at most [`DEFAULT_MAX_WAIT`] at a time (see
+    /// [`ClientBuilder::max_rate_limit_wait`](crate::ClientBuilder::max_rate_limit_wait)):
+    /// [`SleepPolicy`].
     Sleep(Priority),
     /// No limiting at all: [`NoLimit`].
     None,
@@ -173,11 +198,24 @@ impl RateLimitPolicy {
     /// A fresh limiter for this policy, reading UTC time from `clock` (a `Custom` limiter
     /// is returned as is).
     pub fn into_limiter_with_clock(self, clock: Arc<dyn Clock>) -> Arc<dyn RateLimiter> {
+        self.into_limiter_with(clock, DEFAULT_MAX_WAIT)
+    }
+
+    /// A fresh limiter for this policy, reading UTC time from `clock`; a `Sleep` limiter
+    /// waits at most `max_wait` at a time (see [`SleepPolicy::with_max_wait`]; the other
+    /// policies never wait, and a `Custom` limiter is returned as is).
+    pub fn into_limiter_with(
+        self,
+        clock: Arc<dyn Clock>,
+        max_wait: Duration,
+    ) -> Arc<dyn RateLimiter> {
         match self {
             RateLimitPolicy::RaiseOnLimit => Arc::new(RaiseOnLimit::new().with_clock(clock)),
-            RateLimitPolicy::Sleep(priority) => {
-                Arc::new(SleepPolicy::new(priority).with_clock(clock))
-            }
+            RateLimitPolicy::Sleep(priority) => Arc::new(
+                SleepPolicy::new(priority)
+                    .with_clock(clock)
+                    .with_max_wait(max_wait),
+            ),
             RateLimitPolicy::None => Arc::new(NoLimit::new().with_clock(clock)),
             RateLimitPolicy::Custom(limiter) => limiter,
         }
