@@ -380,6 +380,7 @@ fn operation_tokens(
     let ident = &builder.ident;
     let method = Ident::new(method_name, Span::call_site());
     let op_id = &op.id;
+    let op_path = &op.path;
     let response = &builder.response;
     let struct_doc = format!(
         "`{} {}` ({op_id}): set parameters, then [`send`](Self::send).",
@@ -422,6 +423,18 @@ fn operation_tokens(
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
         let inputs = &sig.inputs;
+        if op.cursor_paged && name_str == "page_size" {
+            // Kept for the handwritten cursor stream too.
+            setters.extend(quote! {
+                #[doc = #doc]
+                pub fn page_size(mut self, page_size: u32) -> Self {
+                    self.page_size = Some(page_size);
+                    self.inner = self.inner.page_size(page_size);
+                    self
+                }
+            });
+            continue;
+        }
         if paged && name_str == "per_page" {
             // Kept for `into_stream` too (200 a page otherwise).
             setters.extend(quote! {
@@ -467,7 +480,7 @@ fn operation_tokens(
             quote! {
                 /// Sends the request through the pipeline; the document's bytes.
                 pub async fn send(self) -> crate::Result<::bytes::Bytes> {
-                    crate::call::send_bytes(self.client, #op_id, self.inner.into_request()).await
+                    crate::call::send_bytes(self.client, #op_id, #op_path, self.inner.into_request()).await
                 }
             },
             TokenStream::new(),
@@ -476,13 +489,13 @@ fn operation_tokens(
         let send = quote! {
             /// Sends the request through the pipeline and decodes the answer.
             pub async fn send(self) -> crate::Result<#response> {
-                crate::call::send_json(self.client, #op_id, self.inner.into_request()).await
+                crate::call::send_json(self.client, #op_id, #op_path, self.inner.into_request()).await
             }
 
             /// Sends the same request and decodes the answer as your own type `U` (only
             /// the fields `U` names are read).
             pub async fn send_as<U: ::serde::de::DeserializeOwned>(self) -> crate::Result<U> {
-                crate::call::send_json(self.client, #op_id, self.inner.into_request()).await
+                crate::call::send_json(self.client, #op_id, #op_path, self.inner.into_request()).await
             }
         };
         let extra = match (paged, vec_item(response)) {
@@ -507,7 +520,7 @@ fn operation_tokens(
                     let Self { client, inner, limit, per_page } = self;
                     crate::call::paged(per_page, limit, move |page, per_page| {
                         let request = inner.clone().page(page).per_page(per_page).into_request();
-                        crate::call::send_json::<Vec<U>>(client, #op_id, request)
+                        crate::call::send_json::<Vec<U>>(client, #op_id, #op_path, request)
                     })
                 }
             },
@@ -520,8 +533,28 @@ fn operation_tokens(
     } else {
         quote!(#response)
     };
-    let limit_field = paged.then(|| quote!(limit: Option<usize>, per_page: Option<u32>,));
-    let limit_init = paged.then(|| quote!(limit: None, per_page: None,));
+    let (limit_field, limit_init) = if paged {
+        (
+            quote!(limit: Option<usize>, per_page: Option<u32>,),
+            quote!(limit: None, per_page: None,),
+        )
+    } else if op.cursor_paged {
+        (
+            quote!(pub(crate) limit: Option<usize>, pub(crate) page_size: Option<u32>,),
+            quote!(limit: None, page_size: None,),
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    let cursor_limit = op.cursor_paged.then(|| {
+        quote! {
+            /// The most items `into_stream` yields.
+            pub fn limit(mut self, limit: usize) -> Self {
+                self.limit = Some(limit);
+                self
+            }
+        }
+    });
 
     let alias = op.stravalib_name.as_ref().map(|alias| {
         let alias_ident = Ident::new(alias, Span::call_site());
@@ -551,10 +584,13 @@ fn operation_tokens(
         impl<'a> #ident<'a> {
             /// The operation id in `openapi/strava.json` (named in errors and logs).
             pub const OPERATION_ID: &'static str = #op_id;
+            /// The operation's path template in `openapi/strava.json`.
+            pub const PATH: &'static str = #op_path;
 
             #setters
             #send
             #extra
+            #cursor_limit
         }
 
         /// Awaiting the builder sends it: `client.get_athlete().await` is

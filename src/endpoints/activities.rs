@@ -9,7 +9,7 @@ use crate::types::Comment;
 
 impl<'a> GetCommentsByActivityId<'a> {
     /// Every comment, page by page as the stream is polled: `page_size` comments a page
-    /// (200 by default), each page after the last comment's `cursor`. Strava pages this
+    /// (200 by default), each page after the last comment's `cursor`, at most `limit`. Strava pages this
     /// list by cursor; `page`/`per_page` are its deprecated alternative.
     ///
     /// ```no_run
@@ -21,8 +21,8 @@ impl<'a> GetCommentsByActivityId<'a> {
     pub fn into_stream(self) -> impl Stream<Item = Result<Comment>> + Send + 'a {
         let (client, inner) = (self.client, self.inner);
         cursor_paged(
-            DEFAULT_PER_PAGE,
-            None,
+            self.page_size.unwrap_or(DEFAULT_PER_PAGE),
+            self.limit,
             move |cursor, size| {
                 let mut page = inner.clone().page_size(i64::from(size));
                 if let Some(cursor) = cursor {
@@ -31,6 +31,7 @@ impl<'a> GetCommentsByActivityId<'a> {
                 crate::call::send_json::<Vec<Comment>>(
                     client,
                     Self::OPERATION_ID,
+                    Self::PATH,
                     page.into_request(),
                 )
             },
