@@ -94,7 +94,8 @@
 //! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
 //!   start times.
 //! - [`params`], [`id`]: comma-joined query parameters; exact ids.
-//! - `sandbox` (feature `sandbox`): an offline Strava for tests and demos.
+//!
+//! An offline Strava for tests and demos is the companion crate `stravalib-sandbox`.
 #![deny(missing_docs)]
 
 pub mod api_v3;
@@ -110,8 +111,6 @@ pub mod paging;
 pub mod params;
 pub mod polyline;
 pub mod rate_limit;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod time;
 pub mod units;
 pub mod upload;

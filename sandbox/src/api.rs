@@ -23,7 +23,7 @@ use super::state::{
 };
 use super::streams::{self, STREAM_TYPES};
 use super::world::{self, ACTIVITY_BASE, EFFORT_BASE, World};
-use crate::auth::Scope;
+use stravalib::auth::Scope;
 
 type Reply = Result<Response, Response>;
 
@@ -521,11 +521,11 @@ fn athlete_routes(ctx: &Ctx<'_>, id: &str) -> Reply {
 // ---------------------------------------------------------------------------------------
 
 fn known_sport(s: &str) -> bool {
-    crate::types::SportType::KNOWN_VALUES.contains(&s)
+    stravalib::types::SportType::KNOWN_VALUES.contains(&s)
 }
 
 fn known_type(s: &str) -> bool {
-    crate::types::ActivityType::KNOWN_VALUES.contains(&s)
+    stravalib::types::ActivityType::KNOWN_VALUES.contains(&s)
 }
 
 /// A local date-time as Strava accepts it (`2026-03-01T09:30:00Z`, with an offset, or

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use stravalib::auth::Scope;
 use stravalib::generated::registry::check_json;
 use stravalib::params::{ExploreBounds, StreamKeys};
-use stravalib::sandbox::Sandbox;
 use stravalib::types::{self, ExploreActivityType, SportType, StreamType};
 use stravalib::{ApiV3, Client};
+use stravalib_sandbox::Sandbox;
 
 // ---------------------------------------------------------------------------------------
 // A validator for the JSON Schema subset schemars 0.8 emits
@@ -311,7 +311,7 @@ enum Body {
 }
 
 fn operation_ids() -> BTreeSet<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/strava.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/strava.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut ids = BTreeSet::new();
     for (_, item) in doc["paths"].as_object().unwrap() {

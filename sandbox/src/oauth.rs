@@ -16,7 +16,7 @@ use super::server::{
     unauthorized,
 };
 use super::state::Code;
-use crate::auth::Scope;
+use stravalib::auth::Scope;
 
 /// How long an authorization code can be exchanged, in seconds.
 const CODE_LIFETIME: i64 = 600;

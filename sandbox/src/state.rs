@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::streams::RecordedPoint;
 use super::world::{self, Core, World};
-use crate::auth::Scope;
+use stravalib::auth::Scope;
 
 /// One athlete's authorization of the app.
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@ use super::faults::{Faults, Outcome};
 use super::render;
 use super::state::{Grant, State, UploadState, WebhookEvent};
 use super::world::World;
-use crate::auth::Scope;
+use stravalib::auth::Scope;
 
 /// Largest request body read, in bytes.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024 * 1024;

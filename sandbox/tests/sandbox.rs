@@ -14,9 +14,9 @@ use stravalib::api_v3::RetryPolicy;
 use stravalib::auth::{ApprovalPrompt, AuthorizationCallback, CsrfState, Scope};
 use stravalib::params::StreamKeys;
 use stravalib::rate_limit::RateLimitPolicy;
-use stravalib::sandbox::{Fault, Sandbox};
 use stravalib::types::{SportType, StreamType, SummaryActivity};
 use stravalib::{ApiV3, Client};
+use stravalib_sandbox::{Fault, Sandbox};
 
 /// Upper bound for anything awaited in these tests.
 const WAIT: Duration = Duration::from_secs(20);
@@ -65,7 +65,7 @@ fn id(a: &SummaryActivity) -> u64 {
 }
 
 #[tokio::test]
-async fn a_users_test_in_five_lines() -> stravalib::Result<()> {
+async fn a_users_test_in_five_lines() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start().await?;
     let client = sandbox.client();
     let athlete = client.get_athlete().await?;
