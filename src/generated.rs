@@ -7,8 +7,10 @@
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 
-/// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies.
-#[doc(hidden)]
+/// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies
+/// against "the type named X": [`registry::check_json`] deserializes a body as the type
+/// generated for a component schema and reports the serde path of the first failure
+/// (used by `cargo xtask conformance` and the sandbox's tests).
 pub mod registry {
     include!(concat!(env!("OUT_DIR"), "/registry.rs"));
 }
