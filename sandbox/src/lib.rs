@@ -101,10 +101,14 @@ mod clock;
 mod error;
 mod faults;
 mod geo;
+mod inner;
 mod oauth;
 mod parse;
+mod processing;
 mod render;
-mod server;
+mod request;
+mod respond;
+mod router;
 mod state;
 mod streams;
 mod world;
@@ -125,7 +129,7 @@ pub use self::error::{Error, Result};
 pub use self::faults::{Fault, Faults};
 pub use self::state::WebhookEvent;
 
-use self::server::{Config, Inner, Limits};
+use self::inner::{Config, Inner, Limits};
 
 /// Access tokens live this long by default (as on Strava).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(6 * 3600);
@@ -583,7 +587,7 @@ impl SandboxBuilder {
             runtime: tokio::runtime::Handle::current(),
         });
         let router = axum::Router::new()
-            .fallback(server::handle)
+            .fallback(router::handle)
             .with_state(inner.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -603,7 +607,7 @@ impl SandboxBuilder {
                 interval.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
                 let mut state = inner.lock();
-                inner.settle_uploads(&mut state);
+                processing::settle(&inner, &mut state);
             }
         });
         Ok(Sandbox {
