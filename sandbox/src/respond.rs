@@ -2,9 +2,11 @@
 //! error pages, rate-limit headers.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use stravalib::rate_limit::RateLimitStatus;
 
 use crate::inner::Limits;
 
@@ -77,23 +79,20 @@ pub(crate) fn html_page(status: u16) -> Response {
     bytes_response(status, "text/html; charset=utf-8", body.into_bytes())
 }
 
-/// Adds the four rate-limit headers.
+/// Adds the four rate-limit headers, written by stravalib: `usage` counts the overall
+/// 15-minute and daily windows, then the read ones, as observed at `observed_at`.
 pub(crate) fn add_rate_headers(
     headers: &mut HeaderMap,
+    observed_at: DateTime<Utc>,
     limits: Limits,
     usage: (u32, u32, u32, u32),
 ) {
-    let mut put = |name: &'static str, a: u32, b: u32| {
-        if let Ok(v) = HeaderValue::from_str(&format!("{a},{b}")) {
-            headers.insert(name, v);
-        }
-    };
-    put("x-ratelimit-limit", limits.short, limits.daily);
-    put("x-ratelimit-usage", usage.0, usage.1);
-    put(
-        "x-readratelimit-limit",
-        limits.read_short,
-        limits.read_daily,
-    );
-    put("x-readratelimit-usage", usage.2, usage.3);
+    RateLimitStatus::new(
+        observed_at,
+        (limits.short, limits.daily),
+        (usage.0, usage.1),
+        (limits.read_short, limits.read_daily),
+        (usage.2, usage.3),
+    )
+    .write_headers(headers);
 }

@@ -42,6 +42,7 @@ pub(crate) async fn handle(
                     let l = inner.config.limits;
                     add_rate_headers(
                         r.headers_mut(),
+                        inner.clock.now(),
                         l,
                         (l.short, l.daily, l.read_short, l.read_daily),
                     );

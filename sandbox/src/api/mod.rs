@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use stravalib::auth::Scope;
 
 use self::ctx::{Ctx, Reply};
@@ -27,8 +28,7 @@ use crate::processing;
 use crate::request::query_map;
 use crate::respond::{add_rate_headers, fault, resource_not_found, unauthorized};
 
-fn usage(inner: &Inner) -> (u32, u32, u32, u32) {
-    let now = inner.now();
+fn usage(inner: &Inner, now: DateTime<Utc>) -> (u32, u32, u32, u32) {
     let mut state = inner.lock();
     state.rate.roll(now);
     let r = &state.rate;
@@ -36,13 +36,14 @@ fn usage(inner: &Inner) -> (u32, u32, u32, u32) {
 }
 
 fn with_usage(inner: &Inner, mut r: Response) -> Response {
-    add_rate_headers(r.headers_mut(), inner.config.limits, usage(inner));
+    let now = inner.clock.now();
+    add_rate_headers(r.headers_mut(), now, inner.config.limits, usage(inner, now));
     r
 }
 
 /// Counts the request, or answers 429 when a window it counts against is used up.
 fn rate_limit(inner: &Inner, method: &Method) -> Result<(), Response> {
-    let now = inner.now();
+    let now = inner.clock.now();
     let l = inner.config.limits;
     let read = method == Method::GET;
     let mut state = inner.lock();
@@ -59,6 +60,7 @@ fn rate_limit(inner: &Inner, method: &Method) -> Result<(), Response> {
         );
         add_rate_headers(
             resp.headers_mut(),
+            now,
             l,
             (r.short, r.daily, r.read_short, r.read_daily),
         );
