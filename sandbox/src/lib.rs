@@ -2,7 +2,7 @@
 //! [`stravalib`].
 //!
 //! [`Sandbox::start`] runs an HTTP server on `127.0.0.1` (a random port) that speaks the
-//! Strava API v3 and Strava's OAuth for every operation in the crate's OpenAPI
+//! Strava API v3 and Strava's OAuth for every operation in stravalib's OpenAPI
 //! description, with Strava's semantics: paging, scopes, expiring access tokens and
 //! rotating refresh tokens, rate limits with their headers, uploads processed in the
 //! background, push subscriptions and webhook events, and Strava's error bodies. Its data

@@ -1,7 +1,7 @@
 //! The sandbox behaves like Strava: paging, cursor paging, OAuth with redirects, token
 //! expiry and refresh rotation, scopes, revocation, rate limits and their windows, upload
 //! processing, push subscriptions and webhook events, injected faults, scale, and the
-//! standalone binary. Everything goes through the crate's public API (or plain HTTP) the
+//! standalone binary. Everything goes through stravalib's public API (or plain HTTP) the
 //! way a user's tests would; every wait is bounded and time jumps use the sandbox clock.
 
 use std::collections::{BTreeSet, HashMap};

@@ -136,8 +136,8 @@ mod cli {
         "usage: cargo xtask spec-diff [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
 
 Compares Strava's published API description THEIRS.json (Swagger 2.0 or OpenAPI 3.x)
-with ours (default: openapi/strava.json in the crate). Intentional differences are
-listed in the deviations file (default: openapi/deviations.json in the crate).
+with ours (default: openapi/strava.json in the workspace root). Intentional differences are
+listed in the deviations file (default: openapi/deviations.json in the workspace root).
 
   --ours PATH        our description
   --deviations PATH  the deviations file
