@@ -18,11 +18,11 @@ use futures::TryStreamExt;
 use stravalib::Client;
 use stravalib::auth::{ApprovalPrompt, AuthorizationCallback, CsrfState, Scope};
 use stravalib::polyline::MapExt;
-use stravalib::sandbox::Sandbox;
 use stravalib::time::ActivityTimes;
 use stravalib::types::{StreamType, SummaryActivity};
 use stravalib::units::{Measurement, Quantities};
 use stravalib::upload::{DataType, UploadFile};
+use stravalib_sandbox::Sandbox;
 
 type TourResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 

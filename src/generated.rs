@@ -15,8 +15,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 
-/// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies.
-#[doc(hidden)]
+/// Lookup from OpenAPI schema name to generated type (re-exported as `stravalib::registry`).
 pub mod registry {
     include!(concat!(env!("OUT_DIR"), "/registry.rs"));
 }

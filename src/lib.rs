@@ -97,7 +97,8 @@
 //! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
 //!   start times.
 //! - [`params`], [`id`]: comma-joined query parameters; exact ids.
-//! - `sandbox` (feature `sandbox`): an offline Strava for tests and demos.
+//!
+//! An offline Strava for tests and demos is the companion crate `stravalib-sandbox`.
 #![deny(missing_docs)]
 
 pub mod api_v3;
@@ -117,8 +118,6 @@ pub mod pipeline;
 pub mod polyline;
 pub mod rate_limit;
 mod redact;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod time;
 pub mod units;
 pub mod upload;
@@ -131,10 +130,11 @@ pub use generated::types;
 pub use pipeline::RetryPolicy;
 
 /// Lookup from OpenAPI schema name to generated type, for tools that check JSON bodies
-/// against "the type named X" (the conformance check, the sandbox's tests).
-#[doc(hidden)]
+/// against "the type named X": [`registry::check_json`] deserializes a body as the type
+/// generated for a component schema and reports the serde path of the first failure
+/// (used by `cargo xtask conformance` and the sandbox's tests).
 pub mod registry {
-    pub use crate::generated::registry::*;
+    pub use crate::generated::registry::{SCHEMA_NAMES, check_json};
 }
 pub use id::Id;
 

@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use futures::TryStreamExt;
 use stravalib::Client;
 use stravalib::rate_limit::RateLimitPolicy;
-use stravalib::sandbox::Sandbox;
 use stravalib::types::SportType;
 use stravalib::upload::{DataType, UploadFile};
 use stravalib::webhooks::{AspectType, WebhookEvent, verify_subscription_challenge};
+use stravalib_sandbox::Sandbox;
 
 /// Every wait in these tests is bounded.
 async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {

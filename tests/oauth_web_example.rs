@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use stravalib::sandbox::Sandbox;
+use stravalib_sandbox::Sandbox;
 
 /// `target/<profile>/examples/oauth_web`, built by `cargo test` with the other examples
 /// (or on demand when only this test is run).

@@ -195,6 +195,34 @@ impl RateLimitStatus {
         })
     }
 
+    /// A status with both kinds known, as a server answering like Strava reports it (the
+    /// sandbox does, through [`write_headers`](Self::write_headers)): each argument after
+    /// `observed_at` is a `(15-minute, daily)` pair, the value of one of the four headers.
+    ///
+    /// ```
+    /// use stravalib::rate_limit::RateLimitStatus;
+    ///
+    /// let now = chrono::Utc::now();
+    /// let status = RateLimitStatus::new(now, (200, 2000), (31, 1050), (100, 1000), (12, 400));
+    /// let mut headers = reqwest::header::HeaderMap::new();
+    /// status.write_headers(&mut headers);
+    /// assert_eq!(headers["x-ratelimit-usage"], "31,1050");
+    /// assert_eq!(RateLimitStatus::from_headers_at(&headers, now), Some(status));
+    /// ```
+    pub fn new(
+        observed_at: DateTime<Utc>,
+        overall_limit: (u32, u32),
+        overall_usage: (u32, u32),
+        read_limit: (u32, u32),
+        read_usage: (u32, u32),
+    ) -> Self {
+        Self {
+            observed_at,
+            overall: Some(Windows::at(overall_limit, overall_usage, observed_at)),
+            read: Some(Windows::at(read_limit, read_usage, observed_at)),
+        }
+    }
+
     /// When the usage was observed. For statuses kept by the limiters of this module, the
     /// time the request whose response carried it was sent (Strava counts a request when
     /// it arrives, so that is the window its count belongs to).

@@ -2,7 +2,7 @@
 //! cursor) and uploads behave as they did against the live API.
 //!
 //! ```sh
-//! cargo run --example replay -- path/to/recordings
+//! cargo xtask replay path/to/recordings
 //! ```
 //!
 //! Recordings are `{"interactions":[{"request":{method,path,query},"response":{status,
@@ -13,7 +13,9 @@
 //! Prints `N passed, M failed` and exits 1 on any failure.
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -331,19 +333,32 @@ fn scenario_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: replay RECORDINGS_DIR");
-        std::process::exit(2);
+/// Runs `replay` with its arguments (after the subcommand's name).
+pub(crate) fn main(args: &[OsString]) -> ExitCode {
+    let Some(dir) = args.first().map(PathBuf::from) else {
+        eprintln!("usage: cargo xtask replay RECORDINGS_DIR");
+        return ExitCode::from(2);
     };
-    let files = scenario_files(&dir);
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(replay(&dir)),
+        Err(e) => {
+            eprintln!("replay: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn replay(dir: &Path) -> ExitCode {
+    let files = scenario_files(dir);
     if files.is_empty() {
         eprintln!(
             "replay: no paging or upload recordings under {}",
             dir.display()
         );
-        std::process::exit(2);
+        return ExitCode::from(2);
     }
     let (mut passed, mut failed) = (0, 0);
     for file in files {
@@ -409,6 +424,8 @@ async fn main() {
     }
     println!("replay: {passed} passed, {failed} failed");
     if failed > 0 {
-        std::process::exit(1);
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

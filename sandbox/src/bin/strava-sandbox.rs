@@ -1,12 +1,11 @@
-//! `strava-sandbox`: the embedded Strava of `stravalib::sandbox`, standalone, for apps in
+//! `strava-sandbox`: the embedded Strava of `stravalib_sandbox`, standalone, for apps in
 //! any language.
 //!
 //! ```text
-//! cargo run --features sandbox --bin strava-sandbox -- --port 8080 --seed 7
+//! cargo run -p stravalib-sandbox -- --port 8080 --seed 7
 //! curl -H "Authorization: Bearer $STRAVA_ACCESS_TOKEN" http://127.0.0.1:8080/api/v3/athlete
 //! ```
 
-#[cfg(feature = "sandbox")]
 const USAGE: &str = "\
 usage: strava-sandbox [--port N] [--seed N] [--athletes N] [--activities N]
                       [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY]
@@ -22,7 +21,6 @@ Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
                     (default 200,2000,100,1000)
   -h, --help        this help";
 
-#[cfg(feature = "sandbox")]
 #[derive(Debug)]
 struct Args {
     port: u16,
@@ -32,7 +30,6 @@ struct Args {
     limits: Option<[u32; 4]>,
 }
 
-#[cfg(feature = "sandbox")]
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
     fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
         let value = value.ok_or_else(|| format!("{flag} needs a value"))?;
@@ -90,12 +87,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
     Ok(Some(out))
 }
 
-#[cfg(feature = "sandbox")]
 fn main() {
     use std::io::Write;
 
     use stravalib::auth::Scope;
-    use stravalib::sandbox::Sandbox;
+    use stravalib_sandbox::Sandbox;
 
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
@@ -173,13 +169,7 @@ fn main() {
     });
 }
 
-#[cfg(not(feature = "sandbox"))]
-fn main() {
-    eprintln!("strava-sandbox: build with --features sandbox");
-    std::process::exit(2);
-}
-
-#[cfg(all(test, feature = "sandbox"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

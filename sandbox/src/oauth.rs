@@ -11,12 +11,13 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::json;
 
-use super::server::{
-    Inner, athlete_summary, bad_request, json_response, params, query_map, resource_not_found,
-    unauthorized,
-};
-use super::state::Code;
-use crate::auth::Scope;
+use stravalib::auth::Scope;
+
+use crate::inner::Inner;
+use crate::render;
+use crate::request::{params, query_map};
+use crate::respond::{bad_request, json_response, resource_not_found, unauthorized};
+use crate::state::Code;
 
 /// How long an authorization code can be exchanged, in seconds.
 const CODE_LIFETIME: i64 = 600;
@@ -301,4 +302,9 @@ fn deauthorize(inner: &Inner, bearer: Option<String>, token_in_query: bool) -> R
     inner.revoke_grant(&mut state, grant);
     drop(state);
     json_response(200, &json!({"access_token": token}))
+}
+
+/// Renders a JSON summary of the athlete for token answers.
+fn athlete_summary(inner: &Inner, athlete: usize) -> serde_json::Value {
+    render::summary_athlete(&inner.world.athletes[athlete])
 }

@@ -4,11 +4,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use stravalib::rate_limit::{daily_window_reset, short_window_reset};
 
 use super::streams::RecordedPoint;
 use super::world::{self, Core, World};
-use crate::auth::Scope;
+use stravalib::auth::Scope;
 
 /// One athlete's authorization of the app.
 #[derive(Clone, Debug)]
@@ -41,8 +43,10 @@ pub(crate) struct Code {
 /// Rate-limit usage in the current windows.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RateCounter {
-    pub(crate) short_window: i64,
-    pub(crate) day: i64,
+    /// When the current 15-minute window ends (which names it).
+    pub(crate) short_reset: DateTime<Utc>,
+    /// When the current day ends (which names it).
+    pub(crate) daily_reset: DateTime<Utc>,
     pub(crate) short: u32,
     pub(crate) daily: u32,
     pub(crate) read_short: u32,
@@ -50,17 +54,18 @@ pub(crate) struct RateCounter {
 }
 
 impl RateCounter {
-    /// Starts new windows when `now` (epoch seconds) is past the current ones.
-    pub(crate) fn roll(&mut self, now: i64) {
-        let short_window = now.div_euclid(900);
-        if short_window != self.short_window {
-            self.short_window = short_window;
+    /// Starts new windows when `now` is in others than the current ones (later, or earlier
+    /// after the clock was set back), by stravalib's window arithmetic.
+    pub(crate) fn roll(&mut self, now: DateTime<Utc>) {
+        let short_reset = short_window_reset(now);
+        if short_reset != self.short_reset {
+            self.short_reset = short_reset;
             self.short = 0;
             self.read_short = 0;
         }
-        let day = now.div_euclid(86_400);
-        if day != self.day {
-            self.day = day;
+        let daily_reset = daily_window_reset(now);
+        if daily_reset != self.daily_reset {
+            self.daily_reset = daily_reset;
             self.daily = 0;
             self.read_daily = 0;
         }

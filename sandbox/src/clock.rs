@@ -6,20 +6,20 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-/// A controllable UTC clock shared by a [`Sandbox`](super::Sandbox) and its clients.
+/// A controllable UTC clock shared by a [`Sandbox`](crate::Sandbox) and its clients.
 ///
 /// It starts at the time given to
-/// [`SandboxBuilder::start_time`](super::SandboxBuilder::start_time) (the system time by
+/// [`SandboxBuilder::start_time`](crate::SandboxBuilder::start_time) (the system time by
 /// default) and then runs with real time, unless [frozen](Self::freeze). Jump it forward
 /// with [`advance`](Self::advance) or anywhere with [`set`](Self::set): access tokens
 /// expire, rate-limit windows reset and uploads finish processing by this clock.
 ///
-/// It also implements [`rate_limit::Clock`](crate::rate_limit::Clock), so a client's rate
-/// limiter can read the same time ([`Sandbox::client`](super::Sandbox::client) does).
+/// It also implements [`rate_limit::Clock`](stravalib::rate_limit::Clock), so a client's rate
+/// limiter can read the same time ([`Sandbox::client`](crate::Sandbox::client) does).
 ///
 /// ```
 /// use std::time::Duration;
-/// use stravalib::sandbox::SandboxClock;
+/// use stravalib_sandbox::SandboxClock;
 ///
 /// let clock = SandboxClock::frozen_at("2026-03-10T12:14:50Z".parse().unwrap());
 /// clock.advance(Duration::from_secs(10));
@@ -131,7 +131,7 @@ impl SandboxClock {
     /// :00, :15, :30 or :45 UTC) and returns that time.
     pub fn advance_to_next_rate_limit_window(&self) -> DateTime<Utc> {
         let mut state = self.lock();
-        let next = crate::rate_limit::short_window_reset(Self::read(&state));
+        let next = stravalib::rate_limit::short_window_reset(Self::read(&state));
         state.base = next;
         if state.anchor.is_some() {
             state.anchor = Some(Instant::now());
@@ -140,7 +140,7 @@ impl SandboxClock {
     }
 }
 
-impl crate::rate_limit::Clock for SandboxClock {
+impl stravalib::rate_limit::Clock for SandboxClock {
     fn now(&self) -> DateTime<Utc> {
         SandboxClock::now(self)
     }

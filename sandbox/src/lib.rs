@@ -1,7 +1,8 @@
-//! An embedded, offline Strava for quick starts and tests (feature `sandbox`).
+//! An embedded, offline Strava for quick starts and tests of apps built on
+//! [`stravalib`].
 //!
 //! [`Sandbox::start`] runs an HTTP server on `127.0.0.1` (a random port) that speaks the
-//! Strava API v3 and Strava's OAuth for every operation in the crate's OpenAPI
+//! Strava API v3 and Strava's OAuth for every operation in stravalib's OpenAPI
 //! description, with Strava's semantics: paging, scopes, expiring access tokens and
 //! rotating refresh tokens, rate limits with their headers, uploads processed in the
 //! background, push subscriptions and webhook events, and Strava's error bodies. Its data
@@ -14,8 +15,8 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> stravalib::Result<()> {
-//! use stravalib::sandbox::Sandbox;
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use stravalib_sandbox::Sandbox;
 //! let sandbox = Sandbox::start().await?;
 //! let client = sandbox.client();
 //! let athlete = client.get_athlete().await?;
@@ -90,18 +91,24 @@
 //!
 //! # Standalone
 //!
-//! `cargo run --features sandbox --bin strava-sandbox -- --port 8080 --seed 7` serves the
-//! same API for apps in any language and prints the URLs, the client id and secret and a
-//! ready access token.
+//! `cargo run -p stravalib-sandbox -- --port 8080 --seed 7` (the `strava-sandbox` binary)
+//! serves the same API for apps in any language and prints the URLs, the client id and
+//! secret and a ready access token.
+#![deny(missing_docs)]
 
 mod api;
 mod clock;
+mod error;
 mod faults;
 mod geo;
+mod inner;
 mod oauth;
 mod parse;
+mod processing;
 mod render;
-mod server;
+mod request;
+mod respond;
+mod router;
 mod state;
 mod streams;
 mod world;
@@ -113,15 +120,16 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
+use stravalib::auth::{AthleteSummary, ClientCredentials, Scope, TokenSet};
+use stravalib::rate_limit::RateLimitPolicy;
+use stravalib::{Client, ClientBuilder};
+
 pub use self::clock::SandboxClock;
+pub use self::error::{Error, Result};
 pub use self::faults::{Fault, Faults};
 pub use self::state::WebhookEvent;
 
-use self::server::{Config, Inner, Limits};
-use crate::auth::{AthleteSummary, ClientCredentials, Scope, TokenSet};
-use crate::error::{Error, ErrorKind, Result};
-use crate::rate_limit::RateLimitPolicy;
-use crate::{Client, ClientBuilder};
+use self::inner::{Config, Inner, Limits};
 
 /// Access tokens live this long by default (as on Strava).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(6 * 3600);
@@ -269,18 +277,15 @@ impl Sandbox {
             self.inner.grant(&mut state, index, scopes.to_vec())
         };
         let city = athlete.city();
-        let summary = AthleteSummary {
-            id: i64::try_from(athlete.id).ok(),
-            username: Some(athlete.username.clone()),
-            firstname: Some(athlete.firstname.to_owned()),
-            lastname: Some(athlete.lastname.to_owned()),
-            city: Some(city.name.to_owned()),
-            state: Some(city.state.to_owned()),
-            country: Some(city.country.to_owned()),
-            profile: None,
-            profile_medium: None,
-            extra: serde_json::Map::new(),
-        };
+        // `AthleteSummary` is non-exhaustive: filled in field by field.
+        let mut summary = AthleteSummary::default();
+        summary.id = i64::try_from(athlete.id).ok();
+        summary.username = Some(athlete.username.clone());
+        summary.firstname = Some(athlete.firstname.to_owned());
+        summary.lastname = Some(athlete.lastname.to_owned());
+        summary.city = Some(city.name.to_owned());
+        summary.state = Some(city.state.to_owned());
+        summary.country = Some(city.country.to_owned());
         TokenSet::new(issued.access, issued.refresh, issued.expires_at)
             .with_scopes(scopes.iter().copied())
             .with_athlete(summary)
@@ -319,8 +324,8 @@ impl Sandbox {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> stravalib::Result<()> {
-    /// use stravalib::sandbox::{Fault, Sandbox};
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use stravalib_sandbox::{Fault, Sandbox};
     /// let sandbox = Sandbox::start().await?;
     /// sandbox.faults().inject(Fault::status(503).times(2).on("GET", "/athlete"));
     /// // The client retries the two 503s and gets the athlete.
@@ -519,7 +524,7 @@ impl SandboxBuilder {
     /// An invalid setting (no athletes, more than 10⁹ activities, a zero rate limit), or
     /// when the port cannot be bound.
     pub async fn start(self) -> Result<Sandbox> {
-        let invalid = |m: &str| Err(Error::invalid_input(format!("sandbox: {m}")));
+        let invalid = |m: &'static str| Err(Error::InvalidSetting(m));
         if self.athletes == 0 {
             return invalid("at least one athlete is needed");
         }
@@ -536,16 +541,11 @@ impl SandboxBuilder {
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Other,
-                    format!("sandbox: cannot listen on 127.0.0.1:{}: {e}", self.port),
-                )
-                .with_source(e)
+            .map_err(|source| Error::Listen {
+                port: self.port,
+                source,
             })?;
-        let addr = listener.local_addr().map_err(|e| {
-            Error::new(ErrorKind::Other, format!("sandbox: no local address: {e}")).with_source(e)
-        })?;
+        let addr = listener.local_addr().map_err(Error::LocalAddr)?;
         let start = self.start_time.unwrap_or_else(Utc::now);
         let clock = if self.frozen {
             SandboxClock::frozen_at(start)
@@ -566,7 +566,7 @@ impl SandboxBuilder {
             .timeout(Duration::from_secs(5))
             .user_agent("stravalib-sandbox")
             .build()
-            .map_err(|e| Error::new(ErrorKind::Other, format!("sandbox: {e}")).with_source(e))?;
+            .map_err(Error::Http)?;
         let inner = Arc::new(Inner {
             config: Config {
                 seed: self.seed,
@@ -587,7 +587,7 @@ impl SandboxBuilder {
             runtime: tokio::runtime::Handle::current(),
         });
         let router = axum::Router::new()
-            .fallback(server::handle)
+            .fallback(router::handle)
             .with_state(inner.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -607,7 +607,7 @@ impl SandboxBuilder {
                 interval.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
                 let mut state = inner.lock();
-                inner.settle_uploads(&mut state);
+                processing::settle(&inner, &mut state);
             }
         });
         Ok(Sandbox {

@@ -23,7 +23,7 @@ enum FaultKind {
 ///
 /// ```
 /// use std::time::Duration;
-/// use stravalib::sandbox::Fault;
+/// use stravalib_sandbox::Fault;
 ///
 /// // The next two `GET /athlete` answer 503, then the route works again.
 /// let flaky = Fault::status(503).times(2).on("GET", "/athlete");
@@ -135,7 +135,7 @@ fn path_matches(pattern: &str, path: &str) -> bool {
     pattern.len() == path.len()
 }
 
-/// The faults injected into a sandbox (see [`Sandbox::faults`](super::Sandbox::faults)).
+/// The faults injected into a sandbox (see [`Sandbox::faults`](crate::Sandbox::faults)).
 /// Cheap to clone; clones share the list.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {

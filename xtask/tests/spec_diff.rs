@@ -1,5 +1,5 @@
-//! Integration tests of the `spec-diff` binary: small descriptions written to a temporary
-//! directory, the compiled binary run on them, exit status and output checked.
+//! Integration tests of `cargo xtask spec-diff`: small descriptions written to a temporary
+//! directory, the compiled xtask binary run on them, exit status and output checked.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,9 +30,16 @@ fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
     path
 }
 
+/// The `xtask spec-diff` command, without further arguments.
+fn spec_diff() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.arg("spec-diff");
+    command
+}
+
 /// Runs `spec-diff --ours OURS --deviations DEVIATIONS [extra] THEIRS`.
 fn run(theirs: &Path, ours: &Path, deviations: &Path, extra: &[&str]) -> Outcome {
-    let output = Command::new(env!("CARGO_BIN_EXE_spec-diff"))
+    let output = spec_diff()
         .arg("--ours")
         .arg(ours)
         .arg("--deviations")
@@ -312,9 +319,7 @@ fn bad_input_exits_2() {
     );
 
     // No upstream file on the command line.
-    let output = Command::new(env!("CARGO_BIN_EXE_spec-diff"))
-        .output()
-        .unwrap();
+    let output = spec_diff().output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
 

@@ -4,68 +4,19 @@
 use std::f64::consts::PI;
 
 use rand::Rng;
+use stravalib::polyline::{self, LatLng};
 
 /// Mean Earth radius, in meters.
 const EARTH_RADIUS: f64 = 6_371_008.8;
 /// Meters per degree of latitude (and of longitude at the equator).
 const METERS_PER_DEGREE: f64 = 111_320.0;
 
-/// Encodes points (latitude, longitude) with Google's polyline algorithm (precision 5).
+/// Encodes points (latitude, longitude) as a Google encoded polyline at Strava's precision,
+/// with stravalib's codec. A point off the globe (only an uploaded file can have one)
+/// gives an empty polyline.
 pub(crate) fn encode_polyline(points: &[(f64, f64)]) -> String {
-    fn push_value(out: &mut String, value: i64) {
-        let mut v = if value < 0 { !(value << 1) } else { value << 1 };
-        while v >= 0x20 {
-            out.push(char::from((((v & 0x1f) | 0x20) + 63) as u8));
-            v >>= 5;
-        }
-        out.push(char::from((v + 63) as u8));
-    }
-    let mut out = String::with_capacity(points.len() * 8);
-    let (mut last_lat, mut last_lng) = (0i64, 0i64);
-    for &(lat, lng) in points {
-        let lat = (lat * 1e5).round() as i64;
-        let lng = (lng * 1e5).round() as i64;
-        push_value(&mut out, lat - last_lat);
-        push_value(&mut out, lng - last_lng);
-        last_lat = lat;
-        last_lng = lng;
-    }
-    out
-}
-
-/// Decodes a Google encoded polyline; `None` when it is malformed.
-#[cfg(test)]
-pub(crate) fn decode_polyline(text: &str) -> Option<Vec<(f64, f64)>> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let next = |i: &mut usize| -> Option<i64> {
-        let (mut result, mut shift) = (0i64, 0u32);
-        loop {
-            let b = i64::from(*bytes.get(*i)?) - 63;
-            *i += 1;
-            if !(0..64).contains(&b) || shift > 60 {
-                return None;
-            }
-            result |= (b & 0x1f) << shift;
-            shift += 5;
-            if b < 0x20 {
-                break;
-            }
-        }
-        Some(if result & 1 == 1 {
-            !(result >> 1)
-        } else {
-            result >> 1
-        })
-    };
-    let mut points = Vec::new();
-    let (mut lat, mut lng) = (0i64, 0i64);
-    while i < bytes.len() {
-        lat += next(&mut i)?;
-        lng += next(&mut i)?;
-        points.push((lat as f64 / 1e5, lng as f64 / 1e5));
-    }
-    Some(points)
+    let points = points.iter().map(|&(lat, lng)| LatLng::new(lat, lng));
+    polyline::encode(points, polyline::STRAVA_PRECISION).unwrap_or_default()
 }
 
 /// Great-circle distance between two points, in meters.
@@ -305,8 +256,13 @@ mod tests {
         // Google's documented example.
         let points = [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)];
         assert_eq!(encode_polyline(&points), "_p~iF~ps|U_ulLnnqC_mqNvxq`@");
-        let back = decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@").unwrap();
+        let back: Vec<(f64, f64)> = polyline::decode("_p~iF~ps|U_ulLnnqC_mqNvxq`@")
+            .unwrap()
+            .iter()
+            .map(|p| (p.lat, p.lng))
+            .collect();
         assert_eq!(back, points);
+        assert_eq!(encode_polyline(&[(f64::NAN, 4.9)]), "");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Checks recorded Strava traffic against the generated types.
 //!
 //! ```text
-//! cargo run --bin conformance -- DIR [--spec openapi/strava.json]
+//! cargo xtask conformance DIR [--spec openapi/strava.json]
 //! ```
 //!
 //! Walks `DIR` for JSON recordings of the form
@@ -16,6 +16,7 @@
 //! Prints `N of M interactions conform`, then each failure with the serde path, and exits
 //! 1 when anything fails, 2 on unusable input.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -155,19 +156,20 @@ struct Operation {
     success: Option<Expected>,
 }
 
-fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+/// Runs `conformance` with its arguments (after the subcommand's name).
+pub(crate) fn main(args: &[OsString]) -> ExitCode {
+    let mut args = args.iter();
     let mut dir = None;
-    let mut spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi/strava.json");
+    let mut spec = crate::project_root().join("openapi/strava.json");
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--spec" => match args.next() {
+        match arg.to_str() {
+            Some("--spec") => match args.next() {
                 Some(p) => spec = PathBuf::from(p),
                 None => return usage("--spec needs a path"),
             },
-            "-h" | "--help" => return usage(""),
+            Some("-h" | "--help") => return usage(""),
             _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
-            _ => return usage(&format!("unexpected argument {arg}")),
+            _ => return usage(&format!("unexpected argument {}", arg.to_string_lossy())),
         }
     }
     let Some(dir) = dir else {
@@ -229,7 +231,7 @@ fn usage(problem: &str) -> ExitCode {
     if !problem.is_empty() {
         eprintln!("conformance: {problem}");
     }
-    eprintln!("usage: conformance DIR [--spec openapi/strava.json]");
+    eprintln!("usage: cargo xtask conformance DIR [--spec openapi/strava.json]");
     ExitCode::from(2)
 }
 

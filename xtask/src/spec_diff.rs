@@ -3,15 +3,16 @@
 //! # Usage
 //!
 //! ```text
-//! cargo run --bin spec-diff -- [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
+//! cargo xtask spec-diff [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
 //! ```
 //!
 //! `THEIRS.json` is the description Strava publishes (Swagger 2.0 or OpenAPI 3.x, JSON).
 //! It is compared with the project's `openapi/strava.json` (or `--ours PATH`). Differences
 //! listed in `openapi/deviations.json` (or `--deviations PATH`) are intentional: they are
 //! "explained" and only printed with `--verbose`. The default paths are relative to the
-//! crate root; paths given on the command line are relative to the current directory. When
-//! the default deviations file does not exist, no difference is explained.
+//! workspace root (the `stravalib` package); paths given on the command line are relative
+//! to the current directory. When the default deviations file does not exist, no
+//! difference is explained.
 //!
 //! Exit status: `0` when nothing unexplained differs, `1` when something does, `2` on bad
 //! input (a missing or unreadable file, invalid JSON, a document that is neither Swagger
@@ -106,9 +107,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match cli::run(&args) {
+/// Runs `spec-diff` with its arguments (after the subcommand's name).
+pub(crate) fn main(args: &[OsString]) -> ExitCode {
+    match cli::run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(message) => {
@@ -125,17 +126,18 @@ mod cli {
 
     use super::{OsString, Path, PathBuf, compare, deviations, model};
 
-    /// The project's description, relative to the crate root.
+    /// The project's description, relative to the workspace root.
     const DEFAULT_OURS: &str = "openapi/strava.json";
-    /// The project's list of intentional differences, relative to the crate root.
+    /// The project's list of intentional differences, relative to the workspace root.
     const DEFAULT_DEVIATIONS: &str = "openapi/deviations.json";
 
     /// Usage text for `--help` and command line errors.
-    const USAGE: &str = "usage: spec-diff [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
+    const USAGE: &str =
+        "usage: cargo xtask spec-diff [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
 
 Compares Strava's published API description THEIRS.json (Swagger 2.0 or OpenAPI 3.x)
-with ours (default: openapi/strava.json in the crate). Intentional differences are
-listed in the deviations file (default: openapi/deviations.json in the crate).
+with ours (default: openapi/strava.json in the workspace root). Intentional differences are
+listed in the deviations file (default: openapi/deviations.json in the workspace root).
 
   --ours PATH        our description
   --deviations PATH  the deviations file
@@ -167,7 +169,7 @@ Exit status: 0 nothing unexplained differs, 1 something does, 2 bad input.";
 
     /// Parses the arguments (without the program name).
     fn parse(args: &[OsString]) -> Result<Parsed, String> {
-        let crate_root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let crate_root = crate::project_root();
         let mut theirs = None;
         let mut ours = None;
         let mut deviations = None;

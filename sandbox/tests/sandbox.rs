@@ -1,7 +1,7 @@
 //! The sandbox behaves like Strava: paging, cursor paging, OAuth with redirects, token
 //! expiry and refresh rotation, scopes, revocation, rate limits and their windows, upload
 //! processing, push subscriptions and webhook events, injected faults, scale, and the
-//! standalone binary. Everything goes through the crate's public API (or plain HTTP) the
+//! standalone binary. Everything goes through stravalib's public API (or plain HTTP) the
 //! way a user's tests would; every wait is bounded and time jumps use the sandbox clock.
 
 use std::collections::{BTreeSet, HashMap};
@@ -10,19 +10,19 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
+use stravalib::Client;
 use stravalib::RetryPolicy;
 use stravalib::auth::{ApprovalPrompt, AuthorizationCallback, CsrfState, Scope};
 use stravalib::params::StreamKeys;
 use stravalib::rate_limit::RateLimitPolicy;
-use stravalib::sandbox::{Fault, Sandbox};
 use stravalib::types::{SportType, StreamType, SummaryActivity};
-use stravalib::{ApiV3, Client};
+use stravalib_sandbox::{Fault, Sandbox};
 
 /// Upper bound for anything awaited in these tests.
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(WAIT, f)
+async fn bounded<F: std::future::IntoFuture>(what: &str, f: F) -> F::Output {
+    tokio::time::timeout(WAIT, f.into_future())
         .await
         .unwrap_or_else(|_| panic!("{what} took longer than {WAIT:?}"))
 }
@@ -38,22 +38,17 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 async fn activities(client: &Client, q: &[(&str, i64)]) -> Vec<SummaryActivity> {
-    let mut call = client.generated().get_logged_in_athlete_activities();
+    let mut call = client.get_logged_in_athlete_activities();
     for (k, v) in q {
         call = match *k {
             "page" => call.page(*v),
-            "per_page" => call.per_page(*v),
+            "per_page" => call.per_page(u32::try_from(*v).unwrap()),
             "before" => call.before(*v),
             "after" => call.after(*v),
             other => panic!("{other}"),
         };
     }
-    bounded(
-        "a page",
-        ApiV3::call("getLoggedInAthleteActivities", call.send()),
-    )
-    .await
-    .unwrap()
+    bounded("a page", call.send()).await.unwrap()
 }
 
 fn start(a: &SummaryActivity) -> i64 {
@@ -65,7 +60,7 @@ fn id(a: &SummaryActivity) -> u64 {
 }
 
 #[tokio::test]
-async fn a_users_test_in_five_lines() -> stravalib::Result<()> {
+async fn a_users_test_in_five_lines() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start().await?;
     let client = sandbox.client();
     let athlete = client.get_athlete().await?;
@@ -210,15 +205,10 @@ async fn comments_page_with_opaque_cursors() {
     // The same through the generated client.
     let typed = bounded(
         "comments",
-        ApiV3::call(
-            "getCommentsByActivityId",
-            client
-                .generated()
-                .get_comments_by_activity_id()
-                .id(activity)
-                .page_size(3)
-                .send(),
-        ),
+        client
+            .get_comments_by_activity_id(activity)
+            .page_size(3)
+            .send(),
     )
     .await
     .unwrap();
@@ -470,13 +460,7 @@ async fn scopes_are_enforced_with_stravas_401() {
     assert!(summary.bikes.is_none() && summary.weight.is_none());
     let err = bounded(
         "activities",
-        ApiV3::call(
-            "getLoggedInAthleteActivities",
-            limited
-                .generated()
-                .get_logged_in_athlete_activities()
-                .send(),
-        ),
+        limited.get_logged_in_athlete_activities().send(),
     )
     .await
     .unwrap_err();
@@ -485,27 +469,17 @@ async fn scopes_are_enforced_with_stravas_401() {
     assert!(!err.is_token_invalid());
     let err = bounded(
         "weight",
-        ApiV3::call(
-            "updateLoggedInAthlete",
-            limited
-                .generated()
-                .update_logged_in_athlete()
-                .body_map(|b| b.weight(60.0))
-                .send(),
-        ),
+        limited
+            .update_logged_in_athlete()
+            .body_map(|b| b.weight(60.0))
+            .send(),
     )
     .await
     .unwrap_err();
     assert_eq!(err.missing_scope(), Some("profile:write"));
-    let err = bounded(
-        "zones",
-        ApiV3::call(
-            "getLoggedInAthleteZones",
-            limited.generated().get_logged_in_athlete_zones().send(),
-        ),
-    )
-    .await
-    .unwrap_err();
+    let err = bounded("zones", limited.get_logged_in_athlete_zones().send())
+        .await
+        .unwrap_err();
     assert_eq!(err.missing_scope(), Some("profile:read_all"));
 
     // The token in the query string is refused, even a valid one.
@@ -775,12 +749,9 @@ async fn upload(
 }
 
 async fn poll(client: &Client, id: u64) -> Value {
-    bounded(
-        "poll",
-        client.api().get::<Value>(&format!("/uploads/{id}"), &()),
-    )
-    .await
-    .unwrap()
+    bounded("poll", client.api().get(&format!("/uploads/{id}"), &()))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -811,19 +782,9 @@ async fn uploads_process_in_the_background() {
     let activity_id = ready["activity_id"].as_u64().unwrap();
 
     // The activity is built from the file.
-    let activity = bounded(
-        "activity",
-        ApiV3::call(
-            "getActivityById",
-            client
-                .generated()
-                .get_activity_by_id()
-                .id(activity_id)
-                .send(),
-        ),
-    )
-    .await
-    .unwrap();
+    let activity = bounded("activity", client.get_activity_by_id(activity_id).send())
+        .await
+        .unwrap();
     assert_eq!(activity.name.as_deref(), Some("Dune loop"));
     assert_eq!(activity.sport_type, Some(SportType::Ride));
     assert_eq!(activity.start_date.unwrap(), at("2026-03-07T07:00:00Z"));
@@ -832,20 +793,15 @@ async fn uploads_process_in_the_background() {
     assert_eq!(activity.start_latlng.unwrap().to_vec(), vec![52.0, 4.3]);
     let streams = bounded(
         "streams",
-        ApiV3::call(
-            "getActivityStreams",
-            client
-                .generated()
-                .get_activity_streams()
-                .id(activity_id)
-                .keys(StreamKeys::from([
-                    StreamType::Latlng,
-                    StreamType::Altitude,
-                    StreamType::Time,
-                ]))
-                .key_by_type(true)
-                .send(),
-        ),
+        client
+            .get_activity_streams(activity_id)
+            .keys(StreamKeys::from([
+                StreamType::Latlng,
+                StreamType::Altitude,
+                StreamType::Time,
+            ]))
+            .key_by_type(true)
+            .send(),
     )
     .await
     .unwrap();
@@ -1069,20 +1025,16 @@ async fn push_subscriptions_and_webhook_events() {
     let athlete = sandbox.athlete_id(0).unwrap();
     let created = bounded(
         "create",
-        ApiV3::call(
-            "createActivity",
-            client
-                .generated()
-                .create_activity()
-                .body_map(|b| {
-                    b.name("Harbour swim")
-                        .sport_type(SportType::Swim)
-                        .start_date_local("2026-06-01T07:00:00Z".parse::<DateTime<Utc>>().unwrap())
-                        .elapsed_time(2400)
-                        .distance(Some(1900.0))
-                })
-                .send(),
-        ),
+        client
+            .create_activity()
+            .body_map(|b| {
+                b.name("Harbour swim")
+                    .sport_type(SportType::Swim)
+                    .start_date_local("2026-06-01T07:00:00Z".parse::<DateTime<Utc>>().unwrap())
+                    .elapsed_time(2400)
+                    .distance(Some(1900.0))
+            })
+            .send(),
     )
     .await
     .unwrap();
@@ -1098,15 +1050,10 @@ async fn push_subscriptions_and_webhook_events() {
 
     bounded(
         "rename",
-        ApiV3::call(
-            "updateActivityById",
-            client
-                .generated()
-                .update_activity_by_id()
-                .id(activity)
-                .body_map(|b| b.name(Some("Cold harbour swim".to_owned())))
-                .send(),
-        ),
+        client
+            .update_activity_by_id(activity)
+            .body_map(|b| b.name(Some("Cold harbour swim".to_owned())))
+            .send(),
     )
     .await
     .unwrap();
@@ -1117,15 +1064,9 @@ async fn push_subscriptions_and_webhook_events() {
     assert!(sandbox.delete_activity(activity));
     let event = bounded("delete event", events.recv()).await.unwrap();
     assert_eq!(event["aspect_type"], "delete");
-    let gone = bounded(
-        "deleted",
-        ApiV3::call(
-            "getActivityById",
-            client.generated().get_activity_by_id().id(activity).send(),
-        ),
-    )
-    .await
-    .unwrap_err();
+    let gone = bounded("deleted", client.get_activity_by_id(activity).send())
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found());
 
     // An upload that finishes processing "in the background" (by the sandbox clock, with
@@ -1253,15 +1194,9 @@ async fn faults_on_demand() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = bounded(
-        "slow",
-        ApiV3::call(
-            "getLoggedInAthleteZones",
-            impatient.generated().get_logged_in_athlete_zones().send(),
-        ),
-    )
-    .await
-    .unwrap_err();
+    let err = bounded("slow", impatient.get_logged_in_athlete_zones().send())
+        .await
+        .unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(sandbox.faults().active(), 0);
@@ -1497,14 +1432,7 @@ async fn tens_of_thousands_of_activities_start_fast() {
     );
     let stats = bounded(
         "stats",
-        ApiV3::call(
-            "getStats",
-            client
-                .generated()
-                .get_stats()
-                .id(sandbox.athlete_id(0).unwrap())
-                .send(),
-        ),
+        client.get_stats(sandbox.athlete_id(0).unwrap()).send(),
     )
     .await
     .unwrap();

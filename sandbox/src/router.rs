@@ -1,0 +1,90 @@
+//! The HTTP side: one handler that applies faults, then dispatches to OAuth, the API or
+//! the index.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{Method, header};
+use axum::response::Response;
+use serde_json::json;
+
+use crate::faults::Outcome;
+use crate::inner::Inner;
+use crate::request::BODY_LIMIT;
+use crate::respond::{
+    add_rate_headers, fault, html_page, json_response, reason, resource_not_found,
+};
+use crate::{api, oauth};
+
+/// The one handler of every request.
+pub(crate) async fn handle(
+    axum::extract::State(inner): axum::extract::State<Arc<Inner>>,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let action = inner.faults.take(method.as_str(), &path);
+    let mut truncate_body = false;
+    if let Some(action) = action {
+        if let Some(delay) = action.delay {
+            tokio::time::sleep(delay).await;
+        }
+        match action.outcome {
+            Outcome::Status(status) => {
+                let mut r = fault(status, reason(status), &[]);
+                if status == 429 {
+                    r = fault(
+                        429,
+                        "Rate Limit Exceeded",
+                        &[("Application", "rate limit", "exceeded")],
+                    );
+                    let l = inner.config.limits;
+                    add_rate_headers(
+                        r.headers_mut(),
+                        inner.clock.now(),
+                        l,
+                        (l.short, l.daily, l.read_short, l.read_daily),
+                    );
+                }
+                return r;
+            }
+            Outcome::Html(status) => return html_page(status),
+            Outcome::Truncate => truncate_body = true,
+            Outcome::Pass => {}
+        }
+    }
+    let response = if let Some(rest) = path.strip_prefix("/oauth/") {
+        oauth::handle(&inner, &method, rest, req).await
+    } else if let Some(rest) = path.strip_prefix("/api/v3") {
+        api::handle(&inner, rest, req).await
+    } else if path == "/" && method == Method::GET {
+        json_response(
+            200,
+            &json!({
+                "name": "stravalib sandbox",
+                "api": "/api/v3",
+                "oauth": "/oauth",
+                "client_id": inner.config.client_id,
+            }),
+        )
+    } else {
+        resource_not_found()
+    };
+    if truncate_body {
+        truncate(response).await
+    } else {
+        response
+    }
+}
+
+/// Cuts the body of `response` in half (a connection dropped mid-answer).
+async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let cut = bytes.len() / 2;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes.slice(..cut)))
+}
