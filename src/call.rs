@@ -35,11 +35,11 @@ fn check_path(operation: &str, template: &str, request: &reqwest::Request) -> Re
     let rendered = &segments[segments.len().saturating_sub(template.len())..];
     for (pattern, value) in template.iter().zip(rendered) {
         if pattern.starts_with('{') && value.is_empty() {
-            return Err(Error::invalid_input(format!(
-                "the path parameter {pattern} is empty"
-            ))
-            .with_operation(operation.to_owned())
-            .local());
+            return Err(
+                Error::invalid_input(format!("the path parameter {pattern} is empty"))
+                    .with_operation(operation.to_owned())
+                    .local(),
+            );
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ use httpmock::MockServer;
 use serde_json::json;
 use stravalib::RetryPolicy;
 use stravalib::auth::{ClientCredentials, MemoryTokenStore, TokenStore};
-use stravalib::{ApiV3, Client, ErrorKind};
+use stravalib::{Client, ErrorKind};
 
 async fn athlete_error(
     server: &MockServer,

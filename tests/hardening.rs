@@ -61,7 +61,7 @@ async fn a_failing_token_endpoint_is_called_once_for_a_hundred_waiting_calls() {
 #[tokio::test]
 async fn after_the_backoff_the_next_call_tries_again_and_succeeds() {
     let server = MockServer::start_async().await;
-    let mut failing = server
+    let failing = server
         .mock_async(|when, then| {
             when.method(POST).path("/oauth/token");
             then.status(503)
@@ -118,7 +118,7 @@ async fn the_token_endpoint_redirecting_elsewhere_is_an_error_and_no_secret_foll
         .await;
     for status in [307, 308, 302] {
         let location = elsewhere.url("/oauth/token");
-        let mut redirect = strava
+        let redirect = strava
             .mock_async(move |when, then| {
                 when.method(POST).path("/oauth/token");
                 then.status(status).header("location", &location);
@@ -140,7 +140,11 @@ async fn the_token_endpoint_redirecting_elsewhere_is_an_error_and_no_secret_foll
         assert!(client.tokens().is_none(), "no tokens accepted");
         redirect.delete_async().await;
     }
-    assert_eq!(trap.calls_async().await, 0, "nothing reached the other origin");
+    assert_eq!(
+        trap.calls_async().await,
+        0,
+        "nothing reached the other origin"
+    );
 }
 
 #[tokio::test]
@@ -149,7 +153,9 @@ async fn api_redirects_to_another_host_drop_the_token() {
     let elsewhere = MockServer::start_async().await;
     let without_token = elsewhere
         .mock_async(|when, then| {
-            when.method(GET).path("/athlete").header_missing("authorization");
+            when.method(GET)
+                .path("/athlete")
+                .header_missing("authorization");
             then.status(200).json_body(json!({"id": 3}));
         })
         .await;
@@ -161,7 +167,10 @@ async fn api_redirects_to_another_host_drop_the_token() {
         })
         .await;
     let client = support::client(&strava, "an-access-token-123456");
-    let athlete = client.get_athlete().await.expect("followed without the token");
+    let athlete = client
+        .get_athlete()
+        .await
+        .expect("followed without the token");
     assert_eq!(athlete.id.unwrap().to_string(), "3");
     without_token.assert_async().await;
 }
@@ -188,7 +197,9 @@ async fn tokens_echoed_in_error_bodies_are_removed_from_errors() {
             when.method(GET).path("/api/v3/athlete/zones");
             then.status(500)
                 .header("content-type", "text/html")
-                .body(format!("<html><body>Error for token {ACCESS} (client {SECRET})</body></html>"));
+                .body(format!(
+                    "<html><body>Error for token {ACCESS} (client {SECRET})</body></html>"
+                ));
         })
         .await;
     let client = support::builder(&server)
@@ -219,7 +230,8 @@ async fn an_answer_larger_than_the_limit_is_a_typed_error() {
     server
         .mock_async(move |when, then| {
             when.method(GET).path("/api/v3/athlete");
-            then.status(200).body(format!("{{\"firstname\":\"{big}\"}}"));
+            then.status(200)
+                .body(format!("{{\"firstname\":\"{big}\"}}"));
         })
         .await;
     let client = support::builder(&server)
@@ -252,19 +264,25 @@ async fn a_get_answered_500_is_retried_and_a_post_is_not() {
     let get = server
         .mock_async(|when, then| {
             when.method(GET).path("/api/v3/athlete");
-            then.status(500).json_body(json!({"message": "Internal Server Error"}));
+            then.status(500)
+                .json_body(json!({"message": "Internal Server Error"}));
         })
         .await;
     let post = server
         .mock_async(|when, then| {
             when.method(POST).path("/api/v3/activities");
-            then.status(500).json_body(json!({"message": "Internal Server Error"}));
+            then.status(500)
+                .json_body(json!({"message": "Internal Server Error"}));
         })
         .await;
     let client = support::client(&server, "an-access-token");
     let err = client.get_athlete().await.expect_err("500");
     assert!(err.is_retryable());
-    assert_eq!(get.calls_async().await, 3, "the default policy's 3 attempts");
+    assert_eq!(
+        get.calls_async().await,
+        3,
+        "the default policy's 3 attempts"
+    );
     let err = client
         .create_activity()
         .body_map(|b| {

@@ -77,7 +77,10 @@ async fn athlete_error(answer: Vec<u8>) -> (stravalib::Error, usize) {
 
 fn assert_names_host(err: &stravalib::Error) {
     assert!(err.to_string().contains("127.0.0.1:"), "{err}");
-    assert!(!format!("{err:?}").contains("hostile-test-token"), "{err:?}");
+    assert!(
+        !format!("{err:?}").contains("hostile-test-token"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +115,10 @@ async fn an_html_502_page_is_retried_then_excerpted() {
     let page = b"<html><body><h1>502 Bad Gateway</h1></body></html>";
     let (err, connections) = athlete_error(http(
         "HTTP/1.1 502 Bad Gateway",
-        &["Content-Type: text/html", &format!("Content-Length: {}", page.len())],
+        &[
+            "Content-Type: text/html",
+            &format!("Content-Length: {}", page.len()),
+        ],
         page,
     ))
     .await;
@@ -131,7 +137,10 @@ async fn a_truncated_json_body_is_a_transport_or_decode_error() {
         body,
     ))
     .await;
-    assert!(err.is_decode() || err.kind() == stravalib::ErrorKind::Transport, "{err:?}");
+    assert!(
+        err.is_decode() || err.kind() == stravalib::ErrorKind::Transport,
+        "{err:?}"
+    );
     assert_names_host(&err);
 }
 
@@ -140,7 +149,10 @@ async fn a_complete_but_cut_json_body_is_a_decode_error_with_an_excerpt() {
     let body = br#"{"id": 12, "firstname": "Ad"#;
     let (err, connections) = athlete_error(http(
         "HTTP/1.1 200 OK",
-        &["Content-Type: application/json", &format!("Content-Length: {}", body.len())],
+        &[
+            "Content-Type: application/json",
+            &format!("Content-Length: {}", body.len()),
+        ],
         body,
     ))
     .await;
@@ -154,7 +166,10 @@ async fn deeply_nested_json_is_a_decode_error_not_a_stack_overflow() {
     let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let (err, _) = athlete_error(http(
         "HTTP/1.1 200 OK",
-        &["Content-Type: application/json", &format!("Content-Length: {}", body.len())],
+        &[
+            "Content-Type: application/json",
+            &format!("Content-Length: {}", body.len()),
+        ],
         body.as_bytes(),
     ))
     .await;
@@ -172,7 +187,10 @@ async fn a_body_beyond_the_limit_without_a_length_is_refused_while_reading() {
     body.extend_from_slice(b"0\r\n\r\n");
     let (err, _) = athlete_error(http(
         "HTTP/1.1 200 OK",
-        &["Content-Type: application/json", "Transfer-Encoding: chunked"],
+        &[
+            "Content-Type: application/json",
+            "Transfer-Encoding: chunked",
+        ],
         &body,
     ))
     .await;
@@ -208,7 +226,9 @@ async fn a_silent_server_is_a_retried_timeout() {
     tokio::spawn(async move {
         let mut held = Vec::new();
         for _ in 0..4 {
-            let Ok((socket, _)) = listener.accept().await else { return };
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
             seen.fetch_add(1, Ordering::SeqCst);
             held.push(socket); // never answers
         }

@@ -10,11 +10,11 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde_json::{Value, json};
+use stravalib::Client;
 use stravalib::auth::Scope;
 use stravalib::params::{ExploreBounds, StreamKeys};
 use stravalib::registry::check_json;
 use stravalib::types::{self, ExploreActivityType, SportType, StreamType};
-use stravalib::Client;
 use stravalib_sandbox::Sandbox;
 
 // ---------------------------------------------------------------------------------------
