@@ -261,7 +261,7 @@ impl ClientBuilder {
     }
 
     /// The API server, as stravalib's `ApiV3(server=...)` (default
-    /// [`DEFAULT_SERVER`](crate::api_v3::DEFAULT_SERVER)); with
+    /// [`DEFAULT_SERVER`]); with
     /// [`api_base`](Self::api_base) it makes the base URL `https://{server}{api_base}`.
     /// [`base_url`](Self::base_url) overrides both.
     pub fn server(mut self, server: impl Into<String>) -> Self {
@@ -270,7 +270,7 @@ impl ClientBuilder {
     }
 
     /// The API's path on the server (default
-    /// [`DEFAULT_API_BASE`](crate::api_v3::DEFAULT_API_BASE), `/api/v3`).
+    /// [`DEFAULT_API_BASE`], `/api/v3`).
     pub fn api_base(mut self, api_base: impl Into<String>) -> Self {
         self.api_base = Some(api_base.into());
         self

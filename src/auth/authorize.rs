@@ -78,7 +78,7 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Overrides the OAuth base URL (default [`DEFAULT_OAUTH_BASE`]); the page is
+    /// Overrides the OAuth base URL (default [`DEFAULT_OAUTH_BASE`](crate::auth::DEFAULT_OAUTH_BASE)); the page is
     /// `{base}/authorize`.
     pub fn oauth_base(mut self, base: impl Into<String>) -> Self {
         self.oauth_base = base.into();
@@ -88,7 +88,7 @@ impl AuthorizationRequest {
     /// The authorization URL.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when the redirect URI is not an absolute `http` or
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the redirect URI is not an absolute `http` or
     /// `https` URL (or has a fragment), or the OAuth base is not a usable URL.
     pub fn url(&self) -> Result<Url> {
         validate_redirect_uri(&self.redirect_uri)?;
@@ -116,7 +116,7 @@ impl AuthorizationRequest {
 /// given. For another OAuth base, use [`AuthorizationRequest::oauth_base`].
 ///
 /// # Errors
-/// [`ErrorKind::InvalidInput`] when `redirect_uri` is not an absolute `http`/`https` URL.
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when `redirect_uri` is not an absolute `http`/`https` URL.
 ///
 /// ```
 /// use stravalib::auth::{authorization_url, ApprovalPrompt, CsrfState, Scope};
@@ -214,7 +214,7 @@ fn validate_redirect_uri(redirect_uri: &str) -> Result<()> {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct AuthorizationCallback {
-    /// The authorization code to pass to [`OAuth::exchange_code_for_token`].
+    /// The authorization code to pass to [`OAuth::exchange_code_for_token`](crate::auth::OAuth::exchange_code_for_token).
     pub code: Secret,
     /// The `state` value, if any.
     pub state: Option<String>,
@@ -227,7 +227,7 @@ impl AuthorizationCallback {
     /// Parses the redirect's query string (without the leading `?`).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when Strava sent `error` (e.g. `access_denied`: the
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when Strava sent `error` (e.g. `access_denied`: the
     /// athlete declined) or no `code`.
     pub fn from_query(query: &str) -> Result<Self> {
         let mut code = None;
@@ -294,7 +294,7 @@ impl AuthorizationCallback {
     /// Checks the returned `state` against the one kept in the session.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when it is missing or differs.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when it is missing or differs.
     pub fn verify_state(&self, expected: &CsrfState) -> Result<()> {
         expected.verify(self.state.as_deref().unwrap_or(""))
     }

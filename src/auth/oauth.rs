@@ -45,7 +45,7 @@ impl Default for OAuth {
 }
 
 impl OAuth {
-    /// A client for [`DEFAULT_OAUTH_BASE`] with its own HTTP client (the library's user
+    /// A client for [`DEFAULT_OAUTH_BASE`](crate::auth::DEFAULT_OAUTH_BASE) with its own HTTP client (the library's user
     /// agent, 30 s request and 10 s connect timeouts).
     pub fn new() -> Self {
         let http = crate::pipeline::default_http_client();
@@ -56,7 +56,7 @@ impl OAuth {
         }
     }
 
-    /// A client for [`DEFAULT_OAUTH_BASE`] that sends through `http` (share one
+    /// A client for [`DEFAULT_OAUTH_BASE`](crate::auth::DEFAULT_OAUTH_BASE) that sends through `http` (share one
     /// `reqwest::Client` with the rest of the application). Build it with
     /// `.redirect(reqwest::redirect::Policy::none())`: a token endpoint that redirects
     /// would receive the secrets again at the new address. A redirected answer is refused
@@ -81,7 +81,7 @@ impl OAuth {
     /// `{base}/token`, `{base}/revoke`, `{base}/deauthorize` and `{base}/authorize`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when `base` is not an absolute http(s) URL without
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when `base` is not an absolute http(s) URL without
     /// query or fragment.
     pub fn oauth_base(mut self, base: impl AsRef<str>) -> Result<Self> {
         let base = parse_oauth_base(base.as_ref())?;
@@ -188,7 +188,7 @@ impl OAuth {
 
     /// Gets a new token set from a refresh token (`POST {base}/token` with
     /// `grant_type=refresh_token`). Strava may rotate the refresh token: save the returned
-    /// set (see [`TokenStore`]) before using it. The set has no scopes or athlete; see
+    /// set (see [`TokenStore`](crate::auth::TokenStore)) before using it. The set has no scopes or athlete; see
     /// [`refresh_token_set`](Self::refresh_token_set) to carry them over.
     ///
     /// # Errors
@@ -314,7 +314,7 @@ impl OAuth {
     ///
     /// # Errors
     /// Strava's error answer with status and errors; transport errors;
-    /// [`ErrorKind::InvalidInput`] for a token that cannot go in a header.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a token that cannot go in a header.
     #[deprecated(note = "Strava retires /oauth/deauthorize on 2027-06-01; use revoke")]
     pub async fn deauthorize(&self, access_token: impl Into<Secret>) -> Result<()> {
         const OP: &str = "deauthorize";

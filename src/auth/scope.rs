@@ -62,7 +62,7 @@ impl Scope {
     /// dropped (first occurrence kept).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] naming the first unknown scope.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the first unknown scope.
     ///
     /// ```
     /// use stravalib::auth::Scope;
@@ -178,7 +178,7 @@ impl<'de> Deserialize<'de> for ApprovalPrompt {
     }
 }
 
-/// Which kind of token is passed to [`OAuth::revoke`] (`token_type_hint`).
+/// Which kind of token is passed to [`OAuth::revoke`](crate::auth::OAuth::revoke) (`token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TokenTypeHint {
     /// `access_token`.

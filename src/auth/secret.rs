@@ -100,7 +100,7 @@ impl ClientCredentials {
     /// Reads `STRAVA_CLIENT_ID` and `STRAVA_CLIENT_SECRET` from the environment.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] naming the variable that is missing, empty or (for the
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the variable that is missing, empty or (for the
     /// id) not a number. Values are never included in the message.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())

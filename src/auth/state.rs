@@ -41,7 +41,7 @@ impl CsrfState {
     /// Checks the `state` received on the redirect, in constant time.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] when it differs (or is empty): the redirect did not
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when it differs (or is empty): the redirect did not
     /// come from the sign-in this state belongs to. Neither value is in the message.
     pub fn verify(&self, received: &str) -> Result<()> {
         let same: bool = self.0.as_bytes().ct_eq(received.as_bytes()).into();

@@ -50,7 +50,7 @@ pub struct AthleteSummary {
 /// The tokens of one authorized athlete.
 ///
 /// `Debug` never shows the tokens (they are [`Secret`]s). Serde writes them in plain text,
-/// for [`TokenStore`]s.
+/// for [`TokenStore`](crate::auth::TokenStore)s.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TokenSet {
@@ -64,7 +64,7 @@ pub struct TokenSet {
     #[serde(default = "bearer")]
     pub token_type: String,
     /// The scopes granted, when known (Strava reports them on the redirect, not in the
-    /// token response: see [`AuthorizationCallback::scopes`]).
+    /// token response: see [`AuthorizationCallback::scopes`](crate::auth::AuthorizationCallback::scopes)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<Scope>>,
     /// The athlete, as returned by a code exchange (refreshes do not return it).

@@ -270,9 +270,9 @@ impl Engine {
     }
 }
 
-/// A slot reserved by [`RateLimiter::acquire`] for one request.
+/// A slot reserved by [`RateLimiter::acquire`](crate::rate_limit::RateLimiter::acquire) for one request.
 ///
-/// Give it back with [`RateLimiter::record`] once the response arrives. Dropping it
+/// Give it back with [`RateLimiter::record`](crate::rate_limit::RateLimiter::record) once the response arrives. Dropping it
 /// instead (the request failed without a response, or the task was cancelled) releases the
 /// reservation.
 pub struct Permit {

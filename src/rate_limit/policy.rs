@@ -73,7 +73,7 @@ impl Default for RaiseOnLimit {
 
 delegate_to_engine!(RaiseOnLimit);
 
-/// Waits as its [`Priority`] requires (see the [module docs](self)); after a 429 it waits
+/// Waits as its [`Priority`] requires (see the [module docs](crate::rate_limit)); after a 429 it waits
 /// until the reset and lets the pipeline retry once.
 ///
 /// No wait is longer than its ceiling, [`max_wait`](Self::max_wait)

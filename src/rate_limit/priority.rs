@@ -9,7 +9,7 @@ use reqwest::Method;
 use super::clock::*;
 use super::status::*;
 
-/// How eagerly the [`SleepPolicy`] spends the budget (stravalib's priorities).
+/// How eagerly the [`SleepPolicy`](crate::rate_limit::SleepPolicy) spends the budget (stravalib's priorities).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Priority {
     /// Sends at once; waits only when a window is exhausted, until it resets. The default.
@@ -33,7 +33,7 @@ impl Priority {
     ///   15-minute windows the request counts against; `Low`: the largest of the 15-minute
     ///   and daily windows.
     ///
-    /// The [`SleepPolicy`] spaces consecutive requests by this wait (measured from the
+    /// The [`SleepPolicy`](crate::rate_limit::SleepPolicy) spaces consecutive requests by this wait (measured from the
     /// previous request), counting requests in flight as used.
     pub fn wait(self, status: &RateLimitStatus, method: &Method, now: DateTime<Utc>) -> Duration {
         let status = status.as_of(now);
