@@ -210,8 +210,10 @@ async fn run_scenario(name: &str, recording: &Recording, base: &str) -> Outcome 
     if first.path.ends_with("/athlete/activities") {
         let per_page = recorded(recording, "per_page").unwrap_or(30);
         if single {
+            // As the recorded client did: the first page, asked for by number.
             let page = client
                 .get_activities()
+                .page(recorded::<i64>(recording, "page").unwrap_or(1))
                 .per_page(per_page)
                 .send()
                 .await
