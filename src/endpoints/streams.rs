@@ -32,13 +32,13 @@ pub fn route_streams_to_set(streams: RouteStreams) -> Result<StreamSet> {
                     continue;
                 };
                 let value = serde_json::to_value(&stream)
-                    .map_err(|e| Error::decode("getRouteStreams", &kind, &e.to_string(), b""))?;
+                    .map_err(|e| Error::decode(crate::operations::GetRouteStreams::OPERATION_ID, &kind, &e.to_string(), b""))?;
                 keyed.insert(kind, value);
             }
             let body = serde_json::Value::Object(keyed);
             serde_json::from_value(body.clone()).map_err(|e| {
                 let text = body.to_string();
-                Error::decode("getRouteStreams", ".", &e.to_string(), text.as_bytes())
+                Error::decode(crate::operations::GetRouteStreams::OPERATION_ID, ".", &e.to_string(), text.as_bytes())
             })
         }
     }
