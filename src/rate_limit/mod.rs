@@ -122,6 +122,8 @@ mod engine;
 mod limiter;
 mod policy;
 mod priority;
+#[cfg(feature = "redis")]
+mod redis_budget;
 mod status;
 
 pub use clock::{
@@ -132,4 +134,6 @@ pub use engine::{DEFAULT_MAX_WAIT, Permit};
 pub use limiter::RateLimiter;
 pub use policy::{NoLimit, RaiseOnLimit, RateLimitPolicy, SleepPolicy};
 pub use priority::{Priority, RateLimited};
+#[cfg(feature = "redis")]
+pub use redis_budget::RedisBudget;
 pub use status::{RateLimitStatus, WindowUsage, parse_pair};
