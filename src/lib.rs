@@ -102,6 +102,7 @@
 #![deny(missing_docs)]
 
 pub mod api_v3;
+pub mod app;
 pub mod auth;
 mod call;
 pub mod client;
@@ -124,6 +125,7 @@ pub mod upload;
 pub mod webhooks;
 
 pub use api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, UPCOMING_BASE_URL};
+pub use app::App;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::types;
