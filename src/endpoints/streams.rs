@@ -31,14 +31,25 @@ pub fn route_streams_to_set(streams: RouteStreams) -> Result<StreamSet> {
                 let Some(kind) = stream.type_.as_ref().map(StreamType::to_string) else {
                     continue;
                 };
-                let value = serde_json::to_value(&stream)
-                    .map_err(|e| Error::decode(crate::operations::GetRouteStreams::OPERATION_ID, &kind, &e.to_string(), b""))?;
+                let value = serde_json::to_value(&stream).map_err(|e| {
+                    Error::decode(
+                        crate::operations::GetRouteStreams::OPERATION_ID,
+                        &kind,
+                        &e.to_string(),
+                        b"",
+                    )
+                })?;
                 keyed.insert(kind, value);
             }
             let body = serde_json::Value::Object(keyed);
             serde_json::from_value(body.clone()).map_err(|e| {
                 let text = body.to_string();
-                Error::decode(crate::operations::GetRouteStreams::OPERATION_ID, ".", &e.to_string(), text.as_bytes())
+                Error::decode(
+                    crate::operations::GetRouteStreams::OPERATION_ID,
+                    ".",
+                    &e.to_string(),
+                    text.as_bytes(),
+                )
             })
         }
     }
