@@ -58,10 +58,10 @@ pub(crate) async fn handle(
     let response = if let Some(rest) = path.strip_prefix("/oauth/") {
         oauth::handle(&inner, &method, rest, req).await
     } else if let Some(rest) = path.strip_prefix("/api/v3") {
+        // Counted in the window the request arrived in, as the rate limits count it.
+        let arrived = inner.clock.now();
         let response = api::handle(&inner, rest, req).await;
-        inner
-            .stats
-            .api_answer(response.status().as_u16(), inner.clock.now());
+        inner.stats.api_answer(response.status().as_u16(), arrived);
         response
     } else if path == crate::stats::STATS_PATH && method == Method::GET {
         let stats = inner.stats.snapshot(inner.config.limits.short);

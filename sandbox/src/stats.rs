@@ -61,7 +61,7 @@ impl Stats {
         self.counters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// An API answer with `status`, sent at `now` (sandbox clock).
+    /// An API answer with `status` to a request that arrived at `now` (sandbox clock).
     pub(crate) fn api_answer(&self, status: u16, now: DateTime<Utc>) {
         let mut c = self.lock();
         if status == 429 {
