@@ -210,6 +210,7 @@ async fn the_sleep_policy_waits_for_the_reset_and_refuses_past_its_ceiling() {
     let clock = stravalib::rate_limit::TokioClock::starting_at(start);
     let budget = RedisBudget::new(redis.connect().await, "app")
         .with_clock(clock)
+        .with_boundary_margin(Duration::ZERO)
         .with_limits((1, 100), (1, 100));
     budget.acquire(&Method::GET).await.unwrap();
     let permit = bounded("waiting out the window", budget.acquire(&Method::GET))
@@ -224,6 +225,38 @@ async fn the_sleep_policy_waits_for_the_reset_and_refuses_past_its_ceiling() {
     daily.acquire(&Method::GET).await.unwrap();
     let refused = daily.acquire(&Method::GET).await.unwrap_err();
     assert_eq!(refused.retry_at, at("2026-03-11T00:00:00Z"));
+}
+
+#[tokio::test]
+async fn a_request_close_to_the_quarter_hour_counts_in_the_next_window_too() {
+    let redis = RedisServer::start().await;
+    let budget = |app: &'static str, at: &str, margin: Duration| {
+        let clock = Stopped(self::at(at));
+        let conn = redis.connect();
+        async move {
+            RedisBudget::new(conn.await, app)
+                .raise_on_limit()
+                .with_clock(clock)
+                .with_boundary_margin(margin)
+                .with_limits((1, 100), (1, 100))
+        }
+    };
+    let margin = stravalib::rate_limit::DEFAULT_BOUNDARY_MARGIN;
+    // Half a second before the reset: it may reach Strava after it.
+    let before = budget("app", "2026-03-10T12:14:59.500Z", margin).await;
+    before.acquire(&Method::GET).await.unwrap();
+    let after = budget("app", "2026-03-10T12:15:00.100Z", margin).await;
+    let refused = after.acquire(&Method::GET).await.unwrap_err();
+    assert_eq!(refused.retry_at, at("2026-03-10T12:30:00Z"));
+    // Further from the reset, or without a margin, it counts in its own window only.
+    let early = budget("other", "2026-03-10T12:14:58Z", margin).await;
+    early.acquire(&Method::GET).await.unwrap();
+    let no_margin = budget("third", "2026-03-10T12:14:59.500Z", Duration::ZERO).await;
+    no_margin.acquire(&Method::GET).await.unwrap();
+    for app in ["other", "third"] {
+        let next = budget(app, "2026-03-10T12:15:00.100Z", margin).await;
+        next.acquire(&Method::GET).await.unwrap();
+    }
 }
 
 #[tokio::test]

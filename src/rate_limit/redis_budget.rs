@@ -24,6 +24,10 @@ const DEFAULT_LIMITS: [u32; 4] = [200, 2000, 100, 1000];
 /// drops them. Lifetimes are relative, so a clock that is not the system's works too.
 const KEY_GRACE_MS: i64 = 60_000;
 
+/// Requests granted this close to a quarter hour also count in the next 15-minute window
+/// (see [`RedisBudget::with_boundary_margin`]).
+pub const DEFAULT_BOUNDARY_MARGIN: Duration = Duration::from_secs(1);
+
 /// How often a failing Redis call is tried before the request is refused.
 const REDIS_ATTEMPTS: u32 = 3;
 
@@ -31,8 +35,9 @@ const REDIS_ATTEMPTS: u32 = 3;
 /// spacing of the `Medium` and `Low` priorities, and counts the request in all of them.
 ///
 /// KEYS: overall 15-min, overall day, read 15-min, read day, last overall grant, last read
-/// grant. ARGV: read (0/1), now (ms), 15-min reset (ms), daily reset (ms), the four limits,
-/// priority (0 high, 1 medium, 2 low), grace (ms).
+/// grant, next overall 15-min, next read 15-min. ARGV: read (0/1), now (ms), 15-min reset
+/// (ms), daily reset (ms), the four limits, priority (0 high, 1 medium, 2 low), grace (ms),
+/// boundary margin (ms).
 /// Returns `{code, at, c1, c2, c3, c4}`: code 1 granted (counts after it), 0 exhausted until
 /// `at`, 2 spaced until `at`.
 const ACQUIRE: &str = r"
@@ -49,6 +54,16 @@ for i = 1, 4 do counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0') end
 local exhausted = 0
 for i = 1, n do
   if counts[i] >= limits[i] and resets[i] > exhausted then exhausted = resets[i] end
+end
+-- Close to the quarter hour, the request may reach Strava after the reset: it is also
+-- counted in the next 15-minute window.
+local straddle = (resets[1] - now) <= tonumber(ARGV[11])
+local next_reset = resets[1] + 900000
+if straddle then
+  if tonumber(redis.call('GET', KEYS[7]) or '0') >= limits[1] then exhausted = next_reset end
+  if read == 1 and tonumber(redis.call('GET', KEYS[8]) or '0') >= limits[3] then
+    exhausted = next_reset
+  end
 end
 if exhausted > 0 then return {0, exhausted, counts[1], counts[2], counts[3], counts[4]} end
 if priority > 0 then
@@ -74,6 +89,12 @@ for i = 1, n do
 end
 for k = 0, n / 2 - 1 do
   redis.call('SET', KEYS[5 + k], now, 'PX', 2 * 86400000)
+end
+if straddle then
+  for k = 0, n / 2 - 1 do
+    redis.call('INCR', KEYS[7 + k])
+    redis.call('PEXPIRE', KEYS[7 + k], next_reset - now + grace)
+  end
 end
 return {1, 0, counts[1], counts[2], counts[3], counts[4]}
 ";
@@ -158,6 +179,8 @@ pub struct RedisBudget {
     clock: Arc<dyn Clock>,
     /// How many clock seconds pass per real second (waits are divided by it).
     speed: u32,
+    /// Requests granted this close to a quarter hour count in the next window too.
+    margin: Duration,
     /// Overall 15-minute, overall daily, read 15-minute, read daily.
     limits: Arc<Mutex<[u32; 4]>>,
     /// The latest counts this process saw (for [`RateLimiter::status`]).
@@ -180,6 +203,8 @@ impl fmt::Debug for RedisBudget {
 /// The Redis keys of the windows that contain one instant.
 struct WindowKeys {
     keys: [String; 4],
+    /// The next 15-minute windows, overall and read.
+    next: [String; 2],
     resets: [DateTime<Utc>; 2],
 }
 
@@ -195,6 +220,7 @@ impl RedisBudget {
             max_wait: DEFAULT_MAX_WAIT,
             clock: Arc::new(SystemClock),
             speed: 1,
+            margin: DEFAULT_BOUNDARY_MARGIN,
             limits: Arc::new(Mutex::new(DEFAULT_LIMITS)),
             known: Arc::new(Mutex::new(None)),
             acquire: Script::new(ACQUIRE),
@@ -241,6 +267,16 @@ impl RedisBudget {
         self
     }
 
+    /// A request granted less than `margin` before a quarter hour may reach Strava after
+    /// the reset, where it counts in the next window: it is counted in both (default
+    /// [`DEFAULT_BOUNDARY_MARGIN`], one second). Raise it for slow networks or clocks
+    /// that drift; a sped-up clock needs it in clock time (latency times the speed).
+    #[must_use]
+    pub fn with_boundary_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
     /// The limits to check against until Strava's headers say otherwise: overall
     /// (15-minute, daily) and read (15-minute, daily). Defaults: `(200, 2000)`, `(100, 1000)`.
     #[must_use]
@@ -267,6 +303,10 @@ impl RedisBudget {
                 format!("{p}:overall:day:{d}"),
                 format!("{p}:read:15m:{s}"),
                 format!("{p}:read:day:{d}"),
+            ],
+            next: [
+                format!("{p}:overall:15m:{}", s + SHORT_WINDOW_SECS),
+                format!("{p}:read:15m:{}", s + SHORT_WINDOW_SECS),
             ],
             resets: [short, daily],
         }
@@ -302,6 +342,8 @@ impl RedisBudget {
         }
         inv.key(format!("{}:last:overall", self.prefix))
             .key(format!("{}:last:read", self.prefix))
+            .key(&w.next[0])
+            .key(&w.next[1])
             .arg(i64::from(read))
             .arg(now.timestamp_millis())
             .arg(w.resets[0].timestamp_millis())
@@ -311,7 +353,8 @@ impl RedisBudget {
             .arg(limits[2])
             .arg(limits[3])
             .arg(priority)
-            .arg(KEY_GRACE_MS);
+            .arg(KEY_GRACE_MS)
+            .arg(u64::try_from(self.margin.as_millis()).unwrap_or(u64::MAX));
         let mut conn = self.conn.clone();
         inv.invoke_async(&mut conn).await
     }
@@ -456,6 +499,7 @@ impl RedisBudget {
             max_wait: self.max_wait,
             clock: self.clock.clone(),
             speed: self.speed,
+            margin: self.margin,
             limits: self.limits.clone(),
             known: self.known.clone(),
             acquire: self.acquire.clone(),
