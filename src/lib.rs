@@ -92,6 +92,8 @@
 //! - [`pipeline`]: the one way every request goes (token, limits, retries, typed errors).
 //! - [`api_v3`]: requests by URL (stravalib's `ApiV3`), through the same pipeline.
 //! - [`auth`]: OAuth, tokens, token stores.
+//! - [`app`]: many athletes: a client per athlete sharing one budget, connection pool and
+//!   keyed token store (with the `redis` feature, shared by many processes too).
 //! - [`paging`]: lists as streams.
 //! - [`rate_limit`]: Strava's limits and the policies that respect them.
 //! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
