@@ -181,7 +181,9 @@ async fn authorization(
     // The state must be one we handed out (CSRF protection); each is used once.
     let known = web.pending.lock().expect("not poisoned").take(returned);
     if known.is_none() {
-        return Html("<p>unknown state (or expired): start again from the home page</p>".to_owned());
+        return Html(
+            "<p>unknown state (or expired): start again from the home page</p>".to_owned(),
+        );
     }
     let credentials = web.app.credentials();
     let tokens = match web
