@@ -1,37 +1,84 @@
-//! A minimal web app that connects an athlete's Strava account, the Rust counterpart of
-//! stravalib's example web app.
+//! A minimal web app that connects athletes' Strava accounts, the Rust counterpart of
+//! stravalib's example web app, serving many athletes at once as a real app does.
 //!
 //! ```sh
 //! STRAVA_CLIENT_ID=1234 STRAVA_CLIENT_SECRET=... cargo run --example oauth_web
 //! ```
 //!
 //! Then open <http://127.0.0.1:8000/>, follow "Connect with Strava", approve, and the app
-//! shows your profile. Tokens are saved to `strava-tokens.json` (mode 0600) with the
-//! crate's file token store. Set the app's "Authorization Callback Domain" to
-//! `127.0.0.1` in Strava's API settings. `STRAVA_OAUTH_BASE` and `STRAVA_API_BASE`
+//! shows your profile. Every visitor gets a state of their own (kept at most ten minutes,
+//! and at most 10,000 waiting at once: the oldest go first), and every athlete's tokens
+//! go to a keyed token store, one `0600` file per athlete in `strava-tokens/`
+//! ([`DirTokenStore`]; a fleet of servers would use `RedisTokenStore`), from which
+//! [`App::client_for`] serves that athlete. Set the app's "Authorization Callback Domain"
+//! to `127.0.0.1` in Strava's API settings. `STRAVA_OAUTH_BASE` and `STRAVA_API_BASE`
 //! point the example at another server (a local sandbox, for instance);
 //! `OAUTH_WEB_ADDR` changes the address it listens on (`127.0.0.1:0` picks a free port).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use stravalib::Client;
-use stravalib::auth::{ApprovalPrompt, ClientCredentials, CsrfState, FileTokenStore, Scope};
+use stravalib::auth::{ApprovalPrompt, ClientCredentials, CsrfState, DirTokenStore, Scope};
+use stravalib::{App, Client};
 
 const DEFAULT_ADDRESS: &str = "127.0.0.1:8000";
-const TOKEN_FILE: &str = "strava-tokens.json";
+const TOKEN_DIR: &str = "strava-tokens";
+/// How long a visitor may take between the home page and Strava's redirect.
+const STATE_TTL: Duration = Duration::from_secs(10 * 60);
+/// States waiting at most at once (older ones are dropped first).
+const MAX_PENDING: usize = 10_000;
 
-struct App {
+struct Web {
     /// Where this app is reachable, e.g. `127.0.0.1:8000`.
     address: String,
-    client: Client,
-    credentials: ClientCredentials,
-    /// States handed out and not yet used (a real app keeps them in the session).
-    pending: Mutex<Vec<CsrfState>>,
+    /// Hands out a client per athlete, sharing one connection pool and rate limiter.
+    app: App,
+    /// For the authorization URL and the code exchange (no athlete's tokens).
+    oauth: Client,
+    /// States handed out to visitors and not used yet, oldest first.
+    pending: Mutex<Pending>,
+}
+
+/// Per-visitor states: bounded, expiring, each used once.
+#[derive(Default)]
+struct Pending {
+    states: VecDeque<(CsrfState, Instant)>,
+}
+
+impl Pending {
+    fn forget_expired(&mut self, now: Instant) {
+        while self
+            .states
+            .front()
+            .is_some_and(|(_, issued)| now.duration_since(*issued) > STATE_TTL)
+        {
+            self.states.pop_front();
+        }
+    }
+
+    fn add(&mut self, state: CsrfState) {
+        let now = Instant::now();
+        self.forget_expired(now);
+        if self.states.len() >= MAX_PENDING {
+            self.states.pop_front();
+        }
+        self.states.push_back((state, now));
+    }
+
+    /// Takes the state `returned`, if it was handed out and has not expired.
+    fn take(&mut self, returned: &str) -> Option<CsrfState> {
+        self.forget_expired(Instant::now());
+        let position = self
+            .states
+            .iter()
+            .position(|(s, _)| s.verify(returned).is_ok())?;
+        self.states.remove(position).map(|(s, _)| s)
+    }
 }
 
 #[tokio::main]
@@ -46,16 +93,21 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let mut builder = Client::builder()
-        .credentials(credentials.clone())
-        .token_store(FileTokenStore::new(TOKEN_FILE));
+    let mut builder = Client::builder();
     if let Ok(base) = std::env::var("STRAVA_OAUTH_BASE") {
         builder = builder.oauth_base(base);
     }
     if let Ok(base) = std::env::var("STRAVA_API_BASE") {
         builder = builder.base_url(base);
     }
-    let client = match builder.build() {
+    if let Err(e) = std::fs::create_dir_all(TOKEN_DIR) {
+        eprintln!("cannot create {TOKEN_DIR}/: {e}");
+        std::process::exit(1);
+    }
+    let configured = builder.clone().build().and_then(|oauth| {
+        App::new(credentials, DirTokenStore::new(TOKEN_DIR), builder).map(|app| (oauth, app))
+    });
+    let (oauth, app) = match configured {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cannot configure the client: {e}");
@@ -77,34 +129,34 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let app = Arc::new(App {
+    let web = Arc::new(Web {
         address,
-        client,
-        credentials,
-        pending: Mutex::new(Vec::new()),
+        app,
+        oauth,
+        pending: Mutex::new(Pending::default()),
     });
-    println!("open http://{}/", app.address);
+    println!("open http://{}/", web.address);
     let router = Router::new()
         .route("/", get(index))
         .route("/authorization", get(authorization))
-        .with_state(app);
+        .with_state(web);
     if let Err(e) = axum::serve(listener, router).await {
         eprintln!("server error: {e}");
     }
 }
 
-async fn index(State(app): State<Arc<App>>) -> impl IntoResponse {
+async fn index(State(web): State<Arc<Web>>) -> impl IntoResponse {
     let state = CsrfState::generate();
-    let url = app.client.authorization_url(
-        app.credentials.client_id,
-        &format!("http://{}/authorization", app.address),
+    let url = web.oauth.authorization_url(
+        web.app.credentials().client_id,
+        &format!("http://{}/authorization", web.address),
         ApprovalPrompt::Auto,
         &[Scope::Read, Scope::ActivityRead],
         Some(state.as_str()),
     );
     match url {
         Ok(url) => {
-            app.pending.lock().expect("not poisoned").push(state);
+            web.pending.lock().expect("not poisoned").add(state);
             Html(format!(
                 "<h1>stravalib example</h1><p><a href=\"{url}\">Connect with Strava</a></p>"
             ))
@@ -117,7 +169,7 @@ async fn index(State(app): State<Arc<App>>) -> impl IntoResponse {
 }
 
 async fn authorization(
-    State(app): State<Arc<App>>,
+    State(web): State<Arc<Web>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     if let Some(error) = params.get("error") {
@@ -127,19 +179,19 @@ async fn authorization(
         return Html("<p>missing code or state</p>".to_owned());
     };
     // The state must be one we handed out (CSRF protection); each is used once.
-    let known = {
-        let mut pending = app.pending.lock().expect("not poisoned");
-        let position = pending.iter().position(|s| s.verify(returned).is_ok());
-        position.map(|i| pending.swap_remove(i))
-    };
+    let known = web.pending.lock().expect("not poisoned").take(returned);
     if known.is_none() {
-        return Html("<p>unknown state: start again from the home page</p>".to_owned());
+        return Html(
+            "<p>unknown state (or expired): start again from the home page</p>".to_owned(),
+        );
     }
-    let tokens = match app
-        .client
+    let credentials = web.app.credentials();
+    let tokens = match web
+        .oauth
+        .oauth()
         .exchange_code_for_token(
-            app.credentials.client_id,
-            &app.credentials.client_secret,
+            credentials.client_id,
+            credentials.client_secret.clone(),
             code.as_str(),
         )
         .await
@@ -152,9 +204,28 @@ async fn authorization(
             ));
         }
     };
-    match app.client.get_athlete().await {
+    let Some(athlete_id) = tokens
+        .athlete
+        .as_ref()
+        .and_then(|a| a.id)
+        .and_then(|id| u64::try_from(id).ok())
+    else {
+        return Html("<p>Strava did not say which athlete approved</p>".to_owned());
+    };
+    if let Err(e) = web.app.save_tokens(athlete_id, &tokens).await {
+        return Html(format!(
+            "<p>could not save the tokens: {}</p>",
+            escape(&e.to_string())
+        ));
+    }
+    // From now on, any request for this athlete goes through their own client.
+    let client = match web.app.client_for(athlete_id) {
+        Ok(c) => c,
+        Err(e) => return Html(format!("<p>{}</p>", escape(&e.to_string()))),
+    };
+    match client.get_athlete().await {
         Ok(athlete) => Html(format!(
-            "<h1>Connected</h1><p>{} {} ({}), tokens saved to {TOKEN_FILE}, access token valid until {}</p>",
+            "<h1>Connected</h1><p>{} {} ({}), tokens saved to {TOKEN_DIR}/{athlete_id}.json, access token valid until {}</p>",
             escape(athlete.firstname.as_deref().unwrap_or("")),
             escape(athlete.lastname.as_deref().unwrap_or("")),
             athlete.id.map(|i| i.to_string()).unwrap_or_default(),

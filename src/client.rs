@@ -228,7 +228,7 @@ impl Client {
 }
 
 /// Settings for a [`Client`]. Every setting has a sensible default.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
@@ -425,6 +425,29 @@ impl ClientBuilder {
             }
             _ => {}
         }
+        Ok(self)
+    }
+
+    /// Resolves the HTTP client and the rate limiter once, so that every client built from
+    /// clones of this builder shares one connection pool and one limiter (for
+    /// [`App`](crate::App)).
+    pub(crate) fn shared(mut self) -> Result<Self> {
+        if self.http.is_none() {
+            self.http = Some(http_client(
+                self.timeout,
+                self.connect_timeout,
+                self.user_agent.clone(),
+            )?);
+        }
+        let limiter = self
+            .rate_limit
+            .take()
+            .unwrap_or_default()
+            .into_limiter_with(
+                self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
+                self.max_rate_limit_wait.unwrap_or(DEFAULT_MAX_WAIT),
+            );
+        self.rate_limit = Some(RateLimitPolicy::Custom(limiter));
         Ok(self)
     }
 

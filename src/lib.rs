@@ -92,6 +92,8 @@
 //! - [`pipeline`]: the one way every request goes (token, limits, retries, typed errors).
 //! - [`api_v3`]: requests by URL (stravalib's `ApiV3`), through the same pipeline.
 //! - [`auth`]: OAuth, tokens, token stores.
+//! - [`app`]: many athletes: a client per athlete sharing one budget, connection pool and
+//!   keyed token store (with the `redis` feature, shared by many processes too).
 //! - [`paging`]: lists as streams.
 //! - [`rate_limit`]: Strava's limits and the policies that respect them.
 //! - [`units`], [`polyline`], [`time`]: distances, speeds and paces; encoded maps; local
@@ -102,6 +104,7 @@
 #![deny(missing_docs)]
 
 pub mod api_v3;
+pub mod app;
 pub mod auth;
 mod call;
 pub mod client;
@@ -124,6 +127,7 @@ pub mod upload;
 pub mod webhooks;
 
 pub use api_v3::{ApiV3, BASE_URL, OAUTH_BASE_URL, UPCOMING_BASE_URL};
+pub use app::App;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::types;

@@ -105,7 +105,11 @@ async fn connect_with_strava_stores_tokens_and_shows_the_athlete() {
 
     let done = http.get(&back).send().await.unwrap().text().await.unwrap();
     assert!(done.contains("Connected"), "{done}");
-    let stored = dir.path().join("strava-tokens.json");
+    let athlete_id = sandbox.athlete_id(0).unwrap().to_string();
+    let stored = dir
+        .path()
+        .join("strava-tokens")
+        .join(format!("{athlete_id}.json"));
     let text = std::fs::read_to_string(&stored).expect("tokens saved");
     assert!(text.contains("access_token"));
     #[cfg(unix)]
@@ -115,7 +119,46 @@ async fn connect_with_strava_stores_tokens_and_shows_the_athlete() {
         assert_eq!(mode, 0o600);
     }
     // The page shows the athlete the sandbox authorized, never a token.
-    let athlete_id = sandbox.athlete_id(0).unwrap().to_string();
     assert!(done.contains(&athlete_id), "{done}");
     assert!(!done.contains("access_token"));
+
+    // Two more visitors at once, each with a state of their own, for athletes 1 and 2.
+    let link_of = |page: String| {
+        page.split("href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a link")
+            .replace("&amp;", "&")
+    };
+    let home_b = http.get(&home).send().await.unwrap().text().await.unwrap();
+    let home_c = http.get(&home).send().await.unwrap().text().await.unwrap();
+    let mut backs = Vec::new();
+    for (index, page) in [(1, home_b), (2, home_c)] {
+        sandbox.authorize_as(index);
+        let answer = http.get(link_of(page)).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 302);
+        backs.push(answer.headers()["location"].to_str().unwrap().to_owned());
+    }
+    // They come back in the other order.
+    for (index, back) in [(2, &backs[1]), (1, &backs[0])] {
+        let done = http.get(back).send().await.unwrap().text().await.unwrap();
+        let id = sandbox.athlete_id(index).unwrap().to_string();
+        assert!(done.contains("Connected") && done.contains(&id), "{done}");
+        let file = dir.path().join("strava-tokens").join(format!("{id}.json"));
+        assert!(file.exists(), "athlete {id}'s tokens in their own file");
+    }
+    assert!(
+        stored.exists(),
+        "the first athlete's tokens are still there"
+    );
+    // A state is used once.
+    let again = http
+        .get(&backs[0])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("unknown"), "{again}");
 }

@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     pub(crate) faults: Faults,
     pub(crate) http: reqwest::Client,
     pub(crate) runtime: tokio::runtime::Handle,
+    /// Server-side figures (`GET /_sandbox/stats`).
+    pub(crate) stats: crate::stats::Stats,
 }
 
 /// Tokens just issued.

@@ -110,6 +110,7 @@ mod request;
 mod respond;
 mod router;
 mod state;
+mod stats;
 mod streams;
 mod world;
 
@@ -128,6 +129,7 @@ pub use self::clock::SandboxClock;
 pub use self::error::{Error, Result};
 pub use self::faults::{Fault, Faults};
 pub use self::state::WebhookEvent;
+pub use self::stats::{SandboxStats, WindowCount};
 
 use self::inner::{Config, Inner, Limits};
 
@@ -376,6 +378,12 @@ impl Sandbox {
         true
     }
 
+    /// What the server saw so far, counted on its side: API requests per 15-minute window,
+    /// 429s sent, refreshes per athlete (also served as JSON at `GET /_sandbox/stats`).
+    pub fn stats(&self) -> SandboxStats {
+        self.inner.stats.snapshot(self.inner.config.limits.short)
+    }
+
     /// Forgets the rate-limit usage of the current windows.
     pub fn reset_rate_limits(&self) {
         self.inner.lock().rate = state::RateCounter::default();
@@ -399,6 +407,7 @@ pub struct SandboxBuilder {
     port: u16,
     start_time: Option<DateTime<Utc>>,
     frozen: bool,
+    clock_speed: u32,
 }
 
 impl Default for SandboxBuilder {
@@ -422,6 +431,7 @@ impl Default for SandboxBuilder {
             port: 0,
             start_time: None,
             frozen: false,
+            clock_speed: 1,
         }
     }
 }
@@ -494,6 +504,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// Runs the sandbox clock `factor` times faster than real time (default 1): with 900,
+    /// a 15-minute rate-limit window passes in a second and a six-hour token expires in
+    /// 24 seconds. See [`SandboxClock::set_speed`].
+    pub fn clock_speed(mut self, factor: u32) -> Self {
+        self.clock_speed = factor.max(1);
+        self
+    }
+
     /// Listens on this port (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -552,6 +570,7 @@ impl SandboxBuilder {
         } else {
             SandboxClock::starting_at(start)
         };
+        clock.set_speed(self.clock_speed);
         let (client_id, client_secret) = self.client.unwrap_or_else(|| {
             let mut rng = world::rng(&[self.seed, 0xC11E]);
             let id = rng.random_range(10_000..99_999);
@@ -585,6 +604,7 @@ impl SandboxBuilder {
             faults: Faults::default(),
             http,
             runtime: tokio::runtime::Handle::current(),
+            stats: Default::default(),
         });
         let router = axum::Router::new()
             .fallback(router::handle)

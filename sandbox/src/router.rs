@@ -54,10 +54,18 @@ pub(crate) async fn handle(
             Outcome::Pass => {}
         }
     }
+    let (req, refreshing) = crate::stats::refreshing_athlete(&inner, &method, &path, req).await;
     let response = if let Some(rest) = path.strip_prefix("/oauth/") {
         oauth::handle(&inner, &method, rest, req).await
     } else if let Some(rest) = path.strip_prefix("/api/v3") {
-        api::handle(&inner, rest, req).await
+        // Counted in the window the request arrived in, as the rate limits count it.
+        let arrived = inner.clock.now();
+        let response = api::handle(&inner, rest, req).await;
+        inner.stats.api_answer(response.status().as_u16(), arrived);
+        response
+    } else if path == crate::stats::STATS_PATH && method == Method::GET {
+        let stats = inner.stats.snapshot(inner.config.limits.short);
+        json_response(200, &serde_json::to_value(stats).unwrap_or_default())
     } else if path == "/" && method == Method::GET {
         json_response(
             200,
@@ -71,6 +79,11 @@ pub(crate) async fn handle(
     } else {
         resource_not_found()
     };
+    if let Some(athlete_id) = refreshing
+        && response.status().is_success()
+    {
+        inner.stats.refreshed(athlete_id);
+    }
     if truncate_body {
         truncate(response).await
     } else {

@@ -19,7 +19,10 @@
 
 mod authorize;
 mod endpoints;
+mod keyed_store;
 mod oauth;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod scope;
 mod secret;
 mod state;
@@ -30,7 +33,13 @@ pub(crate) use authorize::authorization_url_for;
 pub use authorize::{AuthorizationCallback, AuthorizationRequest, authorization_url};
 pub use endpoints::DEFAULT_OAUTH_BASE;
 pub(crate) use endpoints::{Endpoints, parse_oauth_base};
+pub use keyed_store::{
+    AthleteTokens, DEFAULT_REFRESH_LOCK_TTL, DEFAULT_REFRESH_LOCK_WAIT, DirTokenStore,
+    KeyedTokenStore, RefreshLease,
+};
 pub use oauth::OAuth;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisTokenStore;
 pub use scope::{ApprovalPrompt, DEFAULT_SCOPES, Scope, TokenTypeHint};
 pub use secret::{ClientCredentials, Secret};
 pub use state::CsrfState;

@@ -42,6 +42,15 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Stores `tokens`, replacing what was there.
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>>;
+
+    /// Before a refresh: takes a lock that keeps other processes sharing this store from
+    /// refreshing the same tokens at once, waiting (bounded) while another holds it.
+    /// `Ok(None)`, the default, for stores no other process shares. While the client holds
+    /// the lock it reads the store again (another process may have refreshed), refreshes
+    /// only if still needed, and saves the new set before releasing it.
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -52,6 +61,10 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
         (**self).save(tokens)
     }
+
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+        (**self).lock_refresh()
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
@@ -61,6 +74,10 @@ impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
 
     fn save<'a>(&'a self, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
         (**self).save(tokens)
+    }
+
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+        (**self).lock_refresh()
     }
 }
 

@@ -285,7 +285,7 @@ impl TokenManager {
                 "client id and secret are needed to refresh the access token",
             ));
         };
-        let outcome = self.attempt(refresh, credentials, &current).await;
+        let outcome = self.attempt_locked(refresh, credentials, *current).await;
         let mut last = self.last_attempt();
         last.generation += 1;
         match &outcome {
@@ -306,6 +306,45 @@ impl TokenManager {
                 );
             }
         }
+        outcome
+    }
+
+    /// A refresh attempt under the store's refresh lock, when the store has one (other
+    /// processes share it): the set another process saved meanwhile is used as it is
+    /// while still fresh, or refreshed in place of this process's (older) one.
+    async fn attempt_locked<F, Fut>(
+        &self,
+        refresh: F,
+        credentials: &ClientCredentials,
+        mut current: TokenSet,
+    ) -> Result<Secret, Error>
+    where
+        F: FnOnce(ClientCredentials, TokenSet) -> Fut,
+        Fut: Future<Output = Result<TokenSet, Error>>,
+    {
+        let Some(store) = &self.store else {
+            return self.attempt(refresh, credentials, &current).await;
+        };
+        let Some(lease) = store.lock_refresh().await.map_err(Error::local)? else {
+            return self.attempt(refresh, credentials, &current).await;
+        };
+        let outcome = async {
+            if let Some(stored) = store.load().await.map_err(Error::local)?
+                && (stored.access_token != current.access_token
+                    || stored.refresh_token != current.refresh_token)
+            {
+                if !stored.is_expired_within(self.margin, self.clock.now()) {
+                    let token = stored.access_token.clone();
+                    self.replace(TokenState::Full(Box::new(stored)));
+                    tracing::debug!("another process refreshed the access token: using its");
+                    return Ok(token);
+                }
+                current = stored;
+            }
+            self.attempt(refresh, credentials, &current).await
+        }
+        .await;
+        lease.release().await;
         outcome
     }
 

@@ -98,7 +98,10 @@
 //! responses: several processes can together overshoot a window by a few requests, and the
 //! overshoot comes back as 429 answers, which the policies above handle.
 //!
-//! If you run many workers:
+//! If you run many workers, the `redis` feature's `RedisBudget` keeps one budget for all of
+//! them in Redis: every request is counted against the application's windows before it is
+//! sent (atomically, one round trip), so together they never overshoot, and a 429 one of
+//! them gets holds back the others too. Without Redis:
 //!
 //! - share one client (and so one limiter) per process, rather than one client per task;
 //! - give each process a share of the budget (for example a [`RateLimitPolicy::Custom`]
@@ -122,6 +125,8 @@ mod engine;
 mod limiter;
 mod policy;
 mod priority;
+#[cfg(feature = "redis")]
+mod redis_budget;
 mod status;
 
 pub use clock::{
@@ -132,4 +137,6 @@ pub use engine::{DEFAULT_MAX_WAIT, Permit};
 pub use limiter::RateLimiter;
 pub use policy::{NoLimit, RaiseOnLimit, RateLimitPolicy, SleepPolicy};
 pub use priority::{Priority, RateLimited};
+#[cfg(feature = "redis")]
+pub use redis_budget::{DEFAULT_BOUNDARY_MARGIN, RedisBudget};
 pub use status::{RateLimitStatus, WindowUsage, parse_pair};

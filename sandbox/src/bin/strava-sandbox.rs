@@ -9,6 +9,7 @@
 const USAGE: &str = "\
 usage: strava-sandbox [--port N] [--seed N] [--athletes N] [--activities N]
                       [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY]
+                      [--clock-speed N] [--token-lifetime SECS]
 
 Serves an offline Strava API v3 and OAuth on 127.0.0.1 until interrupted (Ctrl-C).
 Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
@@ -18,7 +19,13 @@ Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
   --athletes N      number of athletes (default 3)
   --activities N    activities per athlete (default 120)
   --rate-limits L   15-minute, daily, read 15-minute, read daily limits
-                    (default 200,2000,100,1000)
+                    (default 200,2000,100,1000): the application's limits,
+                    whatever token or process the requests come with
+  --clock-speed N   the sandbox clock runs N times faster than real time
+                    (default 1; 900: a 15-minute window passes in a second)
+  --token-lifetime SECS
+                    access tokens live SECS seconds of sandbox time
+                    (default 21600, six hours)
   -h, --help        this help";
 
 #[derive(Debug)]
@@ -28,6 +35,8 @@ struct Args {
     athletes: usize,
     activities: usize,
     limits: Option<[u32; 4]>,
+    clock_speed: u32,
+    token_lifetime: Option<u64>,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
@@ -44,6 +53,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
         athletes: 3,
         activities: 120,
         limits: None,
+        clock_speed: 1,
+        token_lifetime: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -63,6 +74,19 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
                 }
             }
             "--activities" => out.activities = number(&flag, value())?,
+            "--clock-speed" => {
+                out.clock_speed = number(&flag, value())?;
+                if out.clock_speed == 0 {
+                    return Err("--clock-speed must be at least 1".to_owned());
+                }
+            }
+            "--token-lifetime" => {
+                let secs: u64 = number(&flag, value())?;
+                if secs == 0 {
+                    return Err("--token-lifetime must be at least 1".to_owned());
+                }
+                out.token_lifetime = Some(secs);
+            }
             "--rate-limits" => {
                 let text = value().ok_or("--rate-limits needs a value")?;
                 let parts: Vec<u32> = text
@@ -119,7 +143,11 @@ fn main() {
             .port(args.port)
             .seed(args.seed)
             .athletes(args.athletes)
-            .activities_per_athlete(args.activities);
+            .activities_per_athlete(args.activities)
+            .clock_speed(args.clock_speed);
+        if let Some(secs) = args.token_lifetime {
+            builder = builder.token_lifetime(std::time::Duration::from_secs(secs));
+        }
         if let Some([a, b, c, d]) = args.limits {
             builder = builder.rate_limits(a, b, c, d);
         }
@@ -161,6 +189,12 @@ fn main() {
                 .unwrap_or_default(),
             tokens.expires_at_time().to_rfc3339()
         );
+        let _ = writeln!(
+            out,
+            "# server-side figures: {}/_sandbox/stats (clock speed {}x)",
+            sandbox.base_url(),
+            sandbox.clock().speed()
+        );
         let _ = out.flush();
         drop(out);
         // Serve until the process is interrupted.
@@ -196,6 +230,10 @@ mod tests {
         );
         let a = args(&["--rate-limits", "5,50,3,30"]).unwrap().unwrap();
         assert_eq!(a.limits, Some([5, 50, 3, 30]));
+        let a = args(&["--clock-speed", "900", "--token-lifetime=60"])
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.clock_speed, a.token_lifetime), (900, Some(60)));
         assert!(args(&["--help"]).unwrap().is_none());
     }
 
@@ -206,5 +244,7 @@ mod tests {
         assert!(args(&["--colour"]).unwrap_err().contains("unknown"));
         assert!(args(&["--athletes", "0"]).is_err());
         assert!(args(&["--rate-limits", "1,2"]).is_err());
+        assert!(args(&["--clock-speed", "0"]).is_err());
+        assert!(args(&["--token-lifetime", "soon"]).is_err());
     }
 }
