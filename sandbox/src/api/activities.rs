@@ -48,6 +48,17 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: 
                 ctx.paging()?,
             )))
         }
+        ("GET", ["activities", id, "photos"]) => {
+            ctx.require(Scope::ActivityRead)?;
+            let v = ctx.activity(id)?;
+            // `urls` and `sizes` are keyed by the edge length asked for (100 by default).
+            let size = ctx.int("size")?.unwrap_or(100).clamp(1, 10_000) as u32;
+            ok(&Value::Array(render::activity_photos(
+                ctx.world(),
+                &v,
+                size,
+            )))
+        }
         ("GET", ["activities", id, "streams"]) => {
             ctx.require(Scope::ActivityRead)?;
             let v = ctx.activity(id)?;
@@ -104,6 +115,8 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
     };
     let (trainer, commute) = (flag("trainer")?, flag("commute")?);
     let athlete = &ctx.world().athletes[ctx.athlete];
+    // Strava fills in the athlete's default gear for the sport.
+    let gear_id = athlete.default_gear(&sport_type);
     let tz = athlete.city().tz;
     let start = tz
         .from_local_datetime(&local)
@@ -130,7 +143,7 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
             manual: true,
             private: false,
             hide_from_home: false,
-            gear_id: None,
+            gear_id,
             upload_id: None,
             external_id: None,
             device_name: None,
