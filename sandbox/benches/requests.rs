@@ -12,7 +12,8 @@
 //! whichever comes first, after two warm-up calls; the table gives requests per second and
 //! milliseconds per request. `getActivityById (distinct)` fetches a different activity
 //! every time (each is rendered for the first time), `getActivityById (same)` the same one
-//! again and again.
+//! again and again. `SANDBOX_BENCH_ONLY=text` runs only the operations whose label
+//! contains `text`.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,8 @@ struct Bench {
     token: String,
     max_requests: usize,
     max_time: Duration,
+    /// `SANDBOX_BENCH_ONLY`: only the operations whose label contains it.
+    only: Option<String>,
 }
 
 impl Bench {
@@ -54,6 +57,13 @@ impl Bench {
 
     /// Calls `paths` in turn (cycling) and prints one table row.
     async fn run(&self, label: &str, paths: &[String]) {
+        if self
+            .only
+            .as_ref()
+            .is_some_and(|only| !label.contains(only.as_str()))
+        {
+            return;
+        }
         assert!(!paths.is_empty(), "{label}: nothing to request");
         for path in paths.iter().cycle().take(2) {
             self.get(path).await;
@@ -103,6 +113,7 @@ async fn run() {
         token: tokens.access_token.expose().to_owned(),
         max_requests: env_number("SANDBOX_BENCH_REQUESTS", 300) as usize,
         max_time: Duration::from_secs(env_number("SANDBOX_BENCH_SECONDS", 3)),
+        only: std::env::var("SANDBOX_BENCH_ONLY").ok(),
     };
     let me = sandbox.athlete_id(0).expect("athlete 0");
 

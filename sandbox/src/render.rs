@@ -4,8 +4,11 @@ use chrono::DateTime;
 use rand::Rng;
 use serde_json::{Map, Value, json};
 
+use std::sync::Arc;
+
+use super::cache::Detailed;
 use super::geo::{self, Track};
-use super::state::{Source, State, Upload, UploadState, View};
+use super::state::{ActivityFields, Source, State, Upload, UploadState, View};
 use super::streams::{self, Streams};
 use super::world::{
     self, ACTIVITY_BASE, Athlete, BEST_EFFORT_BASE, CLUB_BASE, COMMENT_BASE, Club, Core,
@@ -470,8 +473,24 @@ pub(crate) fn summary_activity(world: &World, v: &View) -> Value {
     Value::Object(o)
 }
 
+/// `DetailedActivity` and its laps, serialized: rendered once per activity and kept
+/// while its fields stay the same (see [`crate::cache`]). The rendering depends on the
+/// world and the activity's fields only (segments appear without the viewer's stars and
+/// PRs), which is what makes the kept bytes the answer.
+pub(crate) fn detailed(world: &World, state: &State, v: &View) -> Arc<(ActivityFields, Detailed)> {
+    world.cache.detailed(&v.fields, || {
+        let value = detailed_activity(world, state, v);
+        Detailed {
+            activity: serde_json::to_vec(&value).unwrap_or_default().into(),
+            laps: serde_json::to_vec(&value["laps"])
+                .unwrap_or_default()
+                .into(),
+        }
+    })
+}
+
 /// `DetailedActivity` (resource_state 3).
-pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
+fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
     let mut value = summary_activity(world, v);
     let athlete = &world.athletes[v.athlete];
     let streams = activity_streams(world, v);
@@ -559,7 +578,7 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
     }
     o.insert(
         "laps".into(),
-        Value::Array(laps(world, v, streams.as_ref())),
+        Value::Array(laps(world, v, streams.as_deref())),
     );
     if world::family_of(&v.sport_type) == Family::Run
         && let Some(s) = &streams
@@ -569,15 +588,23 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
     value
 }
 
-/// The streams of any activity, when it has samples.
-pub(crate) fn activity_streams(world: &World, v: &View) -> Option<Streams> {
+/// The streams of any activity, when it has samples (derived once, see
+/// [`crate::cache`]).
+pub(crate) fn activity_streams(world: &World, v: &View) -> Option<Arc<Streams>> {
     match &v.source {
-        Source::Generated(core) => Some(streams::generate(world, core)),
+        Source::Generated(core) => Some(generated_streams(world, core)),
         Source::Created { points } => points
             .as_ref()
             .filter(|p| p.len() >= 2)
-            .map(|p| streams::recorded(p)),
+            .map(|p| world.cache.streams(v.id, || streams::recorded(p))),
     }
+}
+
+/// The streams of a generated activity (derived once).
+pub(crate) fn generated_streams(world: &World, core: &Core) -> Arc<Streams> {
+    world
+        .cache
+        .streams(core.id, || streams::generate(world, core))
 }
 
 fn splits(s: &Streams, unit: f64, v: &View) -> Value {

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
+use super::cache::Cache;
 use super::geo::{self, Track};
 
 /// First generated activity id.
@@ -52,9 +52,36 @@ pub(crate) fn mix(parts: &[u64]) -> u64 {
         .fold(0x5EED_0F5A_4DB0_u64, |acc, &p| splitmix(acc ^ splitmix(p)))
 }
 
-/// A ChaCha8 generator for a named part of the world.
-pub(crate) fn rng(parts: &[u64]) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(mix(parts))
+/// The generator every part of the world is drawn from: SplitMix64, a counter through a
+/// strong mixer. Plenty for made-up data, and cheap in the debug builds users' test
+/// suites run in (a cryptographic generator cost a third of a detailed activity there).
+#[derive(Clone, Debug)]
+pub(crate) struct WorldRng(u64);
+
+impl rand::RngCore for WorldRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// A generator for a named part of the world.
+pub(crate) fn rng(parts: &[u64]) -> WorldRng {
+    WorldRng(mix(parts))
 }
 
 /// Picks an item by weight.
@@ -823,6 +850,8 @@ pub(crate) struct World {
     pub(crate) clubs: Vec<Club>,
     pub(crate) segments: Vec<Segment>,
     briefs: Vec<OnceLock<Vec<Brief>>>,
+    /// Streams and detailed renderings derived so far.
+    pub(crate) cache: Cache,
 }
 
 impl World {
@@ -847,6 +876,7 @@ impl World {
             clubs: Vec::new(),
             segments,
             briefs: (0..athletes).map(|_| OnceLock::new()).collect(),
+            cache: Cache::default(),
         };
         let id_base = 30_000_000 + (seed % 9_000) * 1_000;
         for index in 0..athletes {
@@ -1408,7 +1438,7 @@ impl World {
 }
 
 /// The generator a generated activity's track is drawn from.
-pub(crate) fn rng_for_track(detail_seed: u64) -> ChaCha8Rng {
+pub(crate) fn rng_for_track(detail_seed: u64) -> WorldRng {
     rng(&[detail_seed, 0x7AC])
 }
 

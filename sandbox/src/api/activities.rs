@@ -13,7 +13,7 @@ use stravalib::auth::Scope;
 use super::ctx::{Ctx, Reply, key_by_type, known_sport, known_type, ok, page, stream_keys};
 use crate::render;
 use crate::request::{params, parse_local, truthy};
-use crate::respond::{bad_request, json_response, record_not_found, resource_not_found};
+use crate::respond::{bad_request, json_bytes, record_not_found, resource_not_found};
 use crate::state::{self, ActivityFields, Created, Patch};
 use crate::world;
 
@@ -25,14 +25,15 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: 
             ctx.require(Scope::ActivityRead)?;
             let v = ctx.activity(id)?;
             let state = ctx.inner.lock();
-            ok(&render::detailed_activity(ctx.world(), &state, &v))
+            let d = render::detailed(ctx.world(), &state, &v);
+            Ok(json_bytes(200, d.1.activity.clone()))
         }
         ("PUT", ["activities", id]) => update_activity(ctx, id, params(req).await?),
         ("GET", ["activities", id, "laps"]) => {
             ctx.require(Scope::ActivityRead)?;
             let v = ctx.activity(id)?;
-            let detailed = render::detailed_activity(ctx.world(), &ctx.inner.lock(), &v);
-            ok(&detailed["laps"])
+            let d = render::detailed(ctx.world(), &ctx.inner.lock(), &v);
+            Ok(json_bytes(200, d.1.laps.clone()))
         }
         ("GET", ["activities", id, "zones"]) => {
             ctx.require(Scope::ActivityRead)?;
@@ -160,10 +161,8 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
         serde_json::Map::new(),
         athlete.id,
     );
-    Ok(json_response(
-        201,
-        &render::detailed_activity(ctx.world(), &state, &view),
-    ))
+    let d = render::detailed(ctx.world(), &state, &view);
+    Ok(json_bytes(201, d.1.activity.clone()))
 }
 
 fn update_activity(ctx: &Ctx<'_>, id: &str, p: HashMap<String, String>) -> Reply {
@@ -267,7 +266,8 @@ fn update_activity(ctx: &Ctx<'_>, id: &str, p: HashMap<String, String>) -> Reply
             .emit(&mut state, "activity", v.id, "update", updates, owner);
     }
     let v = state::view(ctx.world(), &state, v.id).ok_or_else(|| record_not_found("Activity"))?;
-    ok(&render::detailed_activity(ctx.world(), &state, &v))
+    let d = render::detailed(ctx.world(), &state, &v);
+    Ok(json_bytes(200, d.1.activity.clone()))
 }
 
 fn comments(ctx: &Ctx<'_>, id: &str) -> Reply {
