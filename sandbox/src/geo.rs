@@ -66,6 +66,11 @@ pub(crate) struct Track {
     base_altitude: f64,
     /// (amplitude m, periods over the track, phase)
     hills: [(f64, f64, f64); 3],
+    /// Derived once (see [`Track::derive`]): `rotation.sin_cos()`, the wiggle at 0, and
+    /// meters per degree of longitude at the start.
+    rotation_sin_cos: (f64, f64),
+    wiggle_at_0: f64,
+    lng_meters: f64,
 }
 
 impl Track {
@@ -140,7 +145,27 @@ impl Track {
             harmonics,
             base_altitude,
             hills,
+            rotation_sin_cos: (0.0, 1.0),
+            wiggle_at_0: 0.0,
+            lng_meters: 0.0,
         }
+        .derive()
+    }
+
+    /// Fills in what every sample needs and is the same for all of them.
+    fn derive(mut self) -> Self {
+        self.rotation_sin_cos = self.rotation.sin_cos();
+        self.wiggle_at_0 = self.wiggle(0.0);
+        self.lng_meters = METERS_PER_DEGREE * self.start.0.to_radians().cos().max(0.05);
+        self
+    }
+
+    /// The sum of the harmonics at `x`.
+    fn wiggle(&self, x: f64) -> f64 {
+        let h = &self.harmonics;
+        h[0].0 * (2.0 * x + h[0].1).sin()
+            + h[1].0 * (3.0 * x + h[1].1).sin()
+            + h[2].0 * (4.0 * x + h[2].1).sin()
     }
 
     /// A straight-ish line of `length` meters from `start` heading `bearing` radians
@@ -170,38 +195,66 @@ impl Track {
                 (rise, 0.0, 0.0),
                 (0.0, 0.0, 0.0),
             ],
+            rotation_sin_cos: (0.0, 1.0),
+            wiggle_at_0: 0.0,
+            lng_meters: 0.0,
         }
+        .derive()
     }
 
     /// Position at fraction `t` of the track.
     pub(crate) fn point(&self, t: f64) -> (f64, f64) {
         let t = t.clamp(0.0, 1.0);
-        let wiggle = |x: f64| -> f64 {
-            self.harmonics
-                .iter()
-                .enumerate()
-                .map(|(i, (a, p))| a * ((i as f64 + 2.0) * x + p).sin())
-                .sum::<f64>()
-        };
         let (x, y) = match self.shape {
             Shape::Loop => {
                 let theta = 2.0 * PI * t;
-                let r = |th: f64| self.scale * (1.0 + wiggle(th));
+                let r = self.scale * (1.0 + self.wiggle(theta));
+                let r0 = self.scale * (1.0 + self.wiggle_at_0);
                 // A loop through the origin: circle centred at (-r(0), 0).
-                (r(theta) * theta.cos() - r(0.0), r(theta) * theta.sin())
+                let (sin, cos) = theta.sin_cos();
+                (r * cos - r0, r * sin)
             }
             Shape::OutAndBack => {
                 let s = if t <= 0.5 { 2.0 * t } else { 2.0 - 2.0 * t };
                 let x = self.scale * s;
-                (x, self.scale * 0.15 * (wiggle(s * PI) - wiggle(0.0)))
+                (
+                    x,
+                    self.scale * 0.15 * (self.wiggle(s * PI) - self.wiggle_at_0),
+                )
             }
             Shape::PointToPoint => {
                 let x = self.scale * t;
-                (x, self.scale * 0.12 * (wiggle(t * PI) - wiggle(0.0)))
+                (
+                    x,
+                    self.scale * 0.12 * (self.wiggle(t * PI) - self.wiggle_at_0),
+                )
             }
         };
-        let (s, c) = self.rotation.sin_cos();
-        offset(self.start, x * c - y * s, x * s + y * c)
+        let (s, c) = self.rotation_sin_cos;
+        let (east, north) = (x * c - y * s, x * s + y * c);
+        (
+            self.start.0 + north / METERS_PER_DEGREE,
+            self.start.1 + east / self.lng_meters,
+        )
+    }
+
+    /// The slope of the altitude at fraction `t`, in meters per unit of `t` (divide by
+    /// the length for a grade).
+    pub(crate) fn slope(&self, t: f64) -> f64 {
+        let t = t.clamp(0.0, 1.0);
+        let (u, sign) = match self.shape {
+            Shape::OutAndBack if t > 0.5 => (1.0 - t, -1.0),
+            _ => (t, 1.0),
+        };
+        let mut d = 0.0;
+        for &(amp, periods, phase) in &self.hills {
+            if periods == 0.0 {
+                d += amp;
+            } else {
+                d += amp * 2.0 * PI * periods * (2.0 * PI * periods * u + phase).cos();
+            }
+        }
+        sign * d
     }
 
     /// Altitude at fraction `t` of the track, in meters.
@@ -249,7 +302,6 @@ impl Track {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn polyline_matches_the_reference_example() {
@@ -267,7 +319,7 @@ mod tests {
 
     #[test]
     fn tracks_have_about_the_requested_length() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut rng = crate::world::rng(&[7]);
         for _ in 0..20 {
             let track = Track::generate(&mut rng, (52.37, 4.9), 10_000.0, 100.0, 0.0);
             let pts = track.sample(2000);

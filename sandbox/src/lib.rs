@@ -97,6 +97,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod cache;
 mod clock;
 mod error;
 mod faults;

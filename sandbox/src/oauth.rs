@@ -15,7 +15,7 @@ use stravalib::auth::Scope;
 
 use crate::inner::Inner;
 use crate::render;
-use crate::request::{params, query_map};
+use crate::request::{hex_key, params, query_map};
 use crate::respond::{bad_request, json_response, resource_not_found, unauthorized};
 use crate::state::Code;
 
@@ -180,7 +180,7 @@ fn token(inner: &Inner, p: &std::collections::HashMap<String, String>) -> Respon
             let mut state = inner.lock();
             let code = p
                 .get("code")
-                .and_then(|c| state.codes.remove(c))
+                .and_then(|c| state.codes.remove(hex_key(c).as_ref()))
                 .filter(|c| c.expires_at > now);
             let Some(code) = code else {
                 return bad_request("RequestToken", "code", "invalid");
@@ -203,6 +203,7 @@ fn token(inner: &Inner, p: &std::collections::HashMap<String, String>) -> Respon
             let Some(given) = p.get("refresh_token") else {
                 return bad_request("RefreshToken", "refresh_token", "missing");
             };
+            let given = &hex_key(given).into_owned();
             let mut state = inner.lock();
             let Some(&grant_id) = state.refresh.get(given) else {
                 return bad_request("RefreshToken", "refresh_token", "invalid");
@@ -264,6 +265,8 @@ fn revoke(
     let Some(token) = p.get("token").filter(|t| !t.is_empty()) else {
         return bad_request("Application", "token", "missing");
     };
+    let token = hex_key(token);
+    let token = token.as_ref();
     if let Some(hint) = p.get("token_type_hint")
         && !matches!(hint.as_str(), "access_token" | "refresh_token")
     {
@@ -293,7 +296,7 @@ fn deauthorize(inner: &Inner, bearer: Option<String>, token_in_query: bool) -> R
     let mut state = inner.lock();
     let Some(grant) = state
         .access
-        .get(&token)
+        .get(hex_key(&token).as_ref())
         .filter(|t| t.expires_at > now)
         .map(|t| t.grant)
     else {

@@ -101,6 +101,7 @@ pub(crate) fn finish(inner: &Inner, state: &mut State, id: u64) {
                 .map_or(sport_type.as_str(), |s| s.label());
             format!("{} {label}", world::part_of_day(hour))
         });
+    let gear_id = athlete.default_gear(&sport_type);
     let activity_id = state.next_created;
     state.next_created += 1;
     state.insert_created(Created {
@@ -121,7 +122,7 @@ pub(crate) fn finish(inner: &Inner, state: &mut State, id: u64) {
             manual: false,
             private: false,
             hide_from_home: false,
-            gear_id: None,
+            gear_id,
             upload_id: Some(u.id),
             external_id: Some(external),
             device_name: p.device_name.clone(),

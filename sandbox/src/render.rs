@@ -4,8 +4,11 @@ use chrono::DateTime;
 use rand::Rng;
 use serde_json::{Map, Value, json};
 
+use std::sync::Arc;
+
+use super::cache::Detailed;
 use super::geo::{self, Track};
-use super::state::{Source, State, Upload, UploadState, View};
+use super::state::{ActivityFields, Source, State, Upload, UploadState, View};
 use super::streams::{self, Streams};
 use super::world::{
     self, ACTIVITY_BASE, Athlete, BEST_EFFORT_BASE, CLUB_BASE, COMMENT_BASE, Club, Core,
@@ -457,18 +460,37 @@ pub(crate) fn summary_activity(world: &World, v: &View) -> Value {
         put("elev_low", json!(geo::round(low, 1)));
     }
     put("upload_id", opt(v.upload_id));
-    put("upload_id_str", opt(v.upload_id.map(|u| u.to_string())));
+    // Strava omits `upload_id_str` (and `device_name`) of activities without an upload.
+    if let Some(u) = v.upload_id {
+        put("upload_id_str", json!(u.to_string()));
+    }
     put("external_id", opt(v.external_id.clone()));
     put("from_accepted_tag", json!(false));
     put("pr_count", json!(core.map_or(0, |c| c.pr_count)));
-    put("total_photo_count", json!(0));
+    put("total_photo_count", json!(photo_count(world, v)));
     put("has_kudoed", json!(false));
     put("hide_from_home", json!(v.hide_from_home));
     Value::Object(o)
 }
 
+/// `DetailedActivity` and its laps, serialized: rendered once per activity and kept
+/// while its fields stay the same (see [`crate::cache`]). The rendering depends on the
+/// world and the activity's fields only (segments appear without the viewer's stars and
+/// PRs), which is what makes the kept bytes the answer.
+pub(crate) fn detailed(world: &World, state: &State, v: &View) -> Arc<(ActivityFields, Detailed)> {
+    world.cache.detailed(&v.fields, || {
+        let value = detailed_activity(world, state, v);
+        Detailed {
+            activity: serde_json::to_vec(&value).unwrap_or_default().into(),
+            laps: serde_json::to_vec(&value["laps"])
+                .unwrap_or_default()
+                .into(),
+        }
+    })
+}
+
 /// `DetailedActivity` (resource_state 3).
-pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
+fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
     let mut value = summary_activity(world, v);
     let athlete = &world.athletes[v.athlete];
     let streams = activity_streams(world, v);
@@ -494,7 +516,7 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
         })
     });
     o.insert("description".into(), opt(description));
-    o.insert("photos".into(), json!({"primary": null, "count": 0}));
+    o.insert("photos".into(), photos_summary(world, v));
     let gear = v
         .gear_id
         .as_deref()
@@ -511,7 +533,9 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
         _ => athlete.weight * v.distance / 1000.0 + v.moving_time as f64 * 0.02,
     };
     o.insert("calories".into(), json!(geo::round(calories, 1)));
-    o.insert("device_name".into(), opt(v.device_name.clone()));
+    if let Some(device) = &v.device_name {
+        o.insert("device_name".into(), json!(device));
+    }
     let mut r = detail_rng(0xE3B);
     let token: String = (0..20)
         .map(|_| format!("{:02x}", r.random::<u8>()))
@@ -554,7 +578,7 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
     }
     o.insert(
         "laps".into(),
-        Value::Array(laps(world, v, streams.as_ref())),
+        Value::Array(laps(world, v, streams.as_deref())),
     );
     if world::family_of(&v.sport_type) == Family::Run
         && let Some(s) = &streams
@@ -564,15 +588,23 @@ pub(crate) fn detailed_activity(world: &World, state: &State, v: &View) -> Value
     value
 }
 
-/// The streams of any activity, when it has samples.
-pub(crate) fn activity_streams(world: &World, v: &View) -> Option<Streams> {
+/// The streams of any activity, when it has samples (derived once, see
+/// [`crate::cache`]).
+pub(crate) fn activity_streams(world: &World, v: &View) -> Option<Arc<Streams>> {
     match &v.source {
-        Source::Generated(core) => Some(streams::generate(world, core)),
+        Source::Generated(core) => Some(generated_streams(world, core)),
         Source::Created { points } => points
             .as_ref()
             .filter(|p| p.len() >= 2)
-            .map(|p| streams::recorded(p)),
+            .map(|p| world.cache.streams(v.id, || streams::recorded(p))),
     }
+}
+
+/// The streams of a generated activity (derived once).
+pub(crate) fn generated_streams(world: &World, core: &Core) -> Arc<Streams> {
+    world
+        .cache
+        .streams(core.id, || streams::generate(world, core))
 }
 
 fn splits(s: &Streams, unit: f64, v: &View) -> Value {
@@ -825,9 +857,10 @@ pub(crate) fn activity_zones(world: &World, v: &View) -> Value {
     };
     let mut out = Vec::new();
     let mut bucket = |bounds: Vec<(i64, i64)>, values: &[i64], kind: &str, sensor: bool| {
-        let mut times = vec![0f64; bounds.len()];
+        // Whole seconds per zone and a whole score, as Strava sends them.
+        let mut times = vec![0i64; bounds.len()];
         for (i, &x) in values.iter().enumerate().skip(1) {
-            let dt = (s.time[i] - s.time[i - 1]).min(30) as f64;
+            let dt = (s.time[i] - s.time[i - 1]).min(30);
             let z = bounds
                 .iter()
                 .position(|(lo, hi)| x >= *lo && (*hi < 0 || x < *hi))
@@ -837,10 +870,10 @@ pub(crate) fn activity_zones(world: &World, v: &View) -> Value {
         let score: f64 = times
             .iter()
             .enumerate()
-            .map(|(z, t)| t / 60.0 * (z as f64 + 1.0) * 0.3)
+            .map(|(z, t)| *t as f64 / 60.0 * (z as f64 + 1.0) * 0.3)
             .sum();
         out.push(json!({
-            "score": geo::round(score, 1),
+            "score": score.round() as i64,
             "distribution_buckets": bounds.iter().zip(&times).map(|((lo, hi), t)| {
                 json!({"min": lo, "max": hi, "time": t})
             }).collect::<Vec<_>>(),
@@ -859,6 +892,104 @@ pub(crate) fn activity_zones(world: &World, v: &View) -> Value {
         bucket(power_bounds(ftp), w, "power", true);
     }
     Value::Array(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Photos
+// ---------------------------------------------------------------------------------------
+
+/// How many photos an activity has: about one generated activity in five has 1 to 4.
+pub(crate) fn photo_count(world: &World, v: &View) -> usize {
+    if v.core().is_none() {
+        return 0;
+    }
+    let h = world::mix(&[world.seed, 0xF07, v.id]);
+    if h.is_multiple_of(5) {
+        1 + ((h >> 8) % 4) as usize
+    } else {
+        0
+    }
+}
+
+/// Photo `j`'s id: a UUID in upper case, as phones upload them.
+fn photo_uuid(world: &World, v: &View, j: usize) -> String {
+    let a = world::mix(&[world.seed, 0xF08, v.id, j as u64]);
+    let b = world::mix(&[world.seed, 0xF09, v.id, j as u64]);
+    format!(
+        "{:08X}-{:04X}-4{:03X}-{:04X}-{:012X}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0x0FFF,
+        0x8000 | (b >> 48) & 0x3FFF,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
+fn photo_url(unique_id: &str, size: u32) -> String {
+    format!(
+        "https://sandbox.invalid/photos/{}-{}x{size}.jpg",
+        unique_id.to_ascii_lowercase(),
+        size * 3 / 4
+    )
+}
+
+/// `PhotosSummary` of `DetailedActivity.photos`.
+fn photos_summary(world: &World, v: &View) -> Value {
+    let count = photo_count(world, v);
+    if count == 0 {
+        return json!({"primary": null, "count": 0});
+    }
+    let unique_id = photo_uuid(world, v, 0);
+    json!({
+        "primary": {
+            "unique_id": unique_id,
+            "urls": {"600": photo_url(&unique_id, 600), "100": photo_url(&unique_id, 100)},
+            "source": 1,
+            "media_type": 1,
+        },
+        "use_primary_photo": true,
+        "count": count,
+    })
+}
+
+/// `GET /activities/{id}/photos`: URLs of edge length `size` pixels.
+pub(crate) fn activity_photos(world: &World, v: &View, size: u32) -> Vec<Value> {
+    let athlete_id = world.athletes[v.athlete].id;
+    let count = photo_count(world, v);
+    (0..count)
+        .map(|j| {
+            let unique_id = photo_uuid(world, v, j);
+            let at = (j as f64 + 1.0) / (count as f64 + 1.0);
+            let taken = v.start + (v.elapsed_time as f64 * at) as i64;
+            let location = v.core().and_then(|c| c.track.as_ref()).map(|t| t.point(at));
+            let key = size.to_string();
+            let mut photo = json!({
+                "unique_id": unique_id,
+                "athlete_id": athlete_id,
+                "activity_id": v.id,
+                "activity_name": v.name,
+                "post_id": null,
+                "resource_state": 2,
+                "caption": "",
+                "type": 1,
+                "source": 1,
+                "status": 3,
+                "uploaded_at": iso(v.start + v.elapsed_time + 1_800),
+                "created_at": iso(taken),
+                "created_at_local": local_iso(taken, v.utc_offset),
+                "urls": {key.clone(): photo_url(&unique_id, size)},
+                "placeholder_image": null,
+                "sizes": {key: [size * 3 / 4, size]},
+                "default_photo": j == 0,
+                "cursor": null,
+            });
+            // Photos taken on the way know where.
+            if let Some(at) = location {
+                photo["location"] = latlng(Some(at));
+            }
+            photo
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1442,8 +1573,8 @@ pub(crate) fn stats(world: &World, state: &State, athlete: usize, now: i64) -> V
     struct Total {
         count: u64,
         distance: f64,
-        moving: f64,
-        elapsed: f64,
+        moving: i64,
+        elapsed: i64,
         gain: f64,
         achievements: u64,
     }
@@ -1460,8 +1591,8 @@ pub(crate) fn stats(world: &World, state: &State, athlete: usize, now: i64) -> V
     let mut add = |family: Family,
                    start: i64,
                    distance: f64,
-                   moving: f64,
-                   elapsed: f64,
+                   moving: i64,
+                   elapsed: i64,
                    gain: f64,
                    ach: u64| {
         if start > now {
@@ -1503,8 +1634,8 @@ pub(crate) fn stats(world: &World, state: &State, athlete: usize, now: i64) -> V
             family,
             b.start,
             f64::from(b.distance),
-            f64::from(b.moving_time),
-            f64::from(b.elapsed_time),
+            i64::from(b.moving_time),
+            i64::from(b.elapsed_time),
             f64::from(b.elevation_gain),
             u64::from(b.achievements),
         );
@@ -1518,8 +1649,8 @@ pub(crate) fn stats(world: &World, state: &State, athlete: usize, now: i64) -> V
             world::family_of(&c.sport_type),
             c.start,
             c.distance,
-            c.moving_time as f64,
-            c.elapsed_time as f64,
+            c.moving_time,
+            c.elapsed_time,
             c.elevation_gain,
             0,
         );
@@ -1528,6 +1659,7 @@ pub(crate) fn stats(world: &World, state: &State, athlete: usize, now: i64) -> V
         let mut v = json!({
             "count": t.count,
             "distance": geo::round(t.distance, 1),
+            // Whole seconds, as in recorded stats.
             "moving_time": t.moving,
             "elapsed_time": t.elapsed,
             "elevation_gain": geo::round(t.gain, 1),

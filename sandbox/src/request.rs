@@ -52,7 +52,13 @@ pub(crate) async fn params(req: Request) -> Result<HashMap<String, String>, Resp
     if bytes.is_empty() {
         return Ok(map);
     }
-    if content_type.starts_with("application/json") {
+    // JSON when it says so, or when an undeclared body is a JSON object (some clients
+    // send JSON without a content type); a form otherwise.
+    let json = content_type.starts_with("application/json")
+        || content_type.ends_with("+json")
+        || (!content_type.starts_with("application/x-www-form-urlencoded")
+            && bytes.trim_ascii_start().starts_with(b"{"));
+    if json {
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|_| bad_request("Application", "body", "invalid"))?;
         let Value::Object(object) = value else {
@@ -77,7 +83,20 @@ pub(crate) async fn params(req: Request) -> Result<HashMap<String, String>, Resp
     Ok(map)
 }
 
-/// Parses a boolean parameter the way Strava's forms send them.
+/// A token, code or other hex id as the sandbox stores it: Strava's are lower-case hex
+/// and it accepts them in upper case too, so hex is compared without case.
+pub(crate) fn hex_key(value: &str) -> std::borrow::Cow<'_, str> {
+    let value = value.trim();
+    if value.bytes().any(|b| b.is_ascii_uppercase()) && value.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        std::borrow::Cow::Owned(value.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// Parses a boolean parameter the way Strava's forms send them: `true`/`false` in any
+/// case (`True`, as Python's `str(True)` writes it), `1`/`0`, `yes`/`no`, `on`/`off`.
 pub(crate) fn truthy(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),
@@ -86,12 +105,22 @@ pub(crate) fn truthy(value: &str) -> Option<bool> {
     }
 }
 
-/// A local date-time as Strava accepts it (`2026-03-01T09:30:00Z`, with an offset, or
-/// without a zone): the wall-clock part.
+/// A local date-time as Strava accepts it (`2026-03-01T09:30:00Z`, with an offset, with
+/// a space before the offset, or without a zone): the wall-clock part.
 pub(crate) fn parse_local(text: &str) -> Option<NaiveDateTime> {
     let t = text.trim();
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
         return Some(dt.naive_local());
+    }
+    // Ruby's `Time#to_s` (`2025-10-18 19:04:26 -0400`) and other offsets after a space.
+    for f in [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(t, f) {
+            return Some(dt.naive_local());
+        }
     }
     for f in [
         "%Y-%m-%dT%H:%M:%S%.f",

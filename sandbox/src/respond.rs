@@ -20,6 +20,15 @@ pub(crate) fn json_response(status: u16, body: &Value) -> Response {
         .unwrap_or_default()
 }
 
+/// A JSON answer serialized before (a cached rendering).
+pub(crate) fn json_bytes(status: u16, body: axum::body::Bytes) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(body))
+        .unwrap_or_default()
+}
+
 /// Strava's fault body: `{"message": .., "errors": [{"resource", "field", "code"}]}`.
 pub(crate) fn fault(status: u16, message: &str, errors: &[(&str, &str, &str)]) -> Response {
     let errors: Vec<Value> = errors

@@ -55,7 +55,12 @@ pub(crate) async fn handle(
         }
     }
     let (req, refreshing) = crate::stats::refreshing_athlete(&inner, &method, &path, req).await;
-    let response = if let Some(rest) = path.strip_prefix("/oauth/") {
+    // OAuth is served under the API base too: Strava's description gives
+    // `https://www.strava.com/api/v3/oauth/token` as its token URL, and clients call it.
+    let oauth_rest = path
+        .strip_prefix("/oauth/")
+        .or_else(|| path.strip_prefix("/api/v3/oauth/"));
+    let response = if let Some(rest) = oauth_rest {
         oauth::handle(&inner, &method, rest, req).await
     } else if let Some(rest) = path.strip_prefix("/api/v3") {
         // Counted in the window the request arrived in, as the rate limits count it.

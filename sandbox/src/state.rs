@@ -86,7 +86,7 @@ pub(crate) struct Patch {
 }
 
 /// What every activity the API shows has, whether generated or created.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ActivityFields {
     pub(crate) id: u64,
     pub(crate) athlete: usize,

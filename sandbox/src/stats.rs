@@ -109,7 +109,7 @@ pub(crate) async fn refreshing_athlete(
     path: &str,
     req: Request,
 ) -> (Request, Option<u64>) {
-    if *method != Method::POST || path != "/oauth/token" {
+    if *method != Method::POST || !matches!(path, "/oauth/token" | "/api/v3/oauth/token") {
         return (req, None);
     }
     let (parts, body) = req.into_parts();

@@ -156,10 +156,7 @@ fn grade_at(track: &Track, length: f64, u: f64) -> f64 {
     if length <= 0.0 {
         return 0.0;
     }
-    let du = (50.0 / length).min(0.01);
-    let a = track.altitude((u - du).max(0.0));
-    let b = track.altitude((u + du).min(1.0));
-    (b - a) / (2.0 * du * length)
+    track.slope(u) / length
 }
 
 /// The streams of generated activity `core`.

@@ -509,6 +509,29 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
     )
     .await;
     g.get_kudoers_by_activity_id(id).send().await.unwrap();
+    let with_photos = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["total_photo_count"].as_u64() > Some(1))
+        .and_then(|a| a["id"].as_u64())
+        .expect("an activity with photos in 200");
+    let photos = p
+        .get::<Vec<types::ActivityPhoto>>(
+            "getActivityPhotos",
+            "ActivityPhoto",
+            true,
+            &format!("/activities/{with_photos}/photos?size=600"),
+        )
+        .await;
+    assert!(photos[0]["urls"]["600"].is_string(), "{photos}");
+    let typed = g
+        .get_activity_photos(with_photos)
+        .size(600)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typed[0].activity_id.unwrap().as_u64(), Some(with_photos));
     let streams = p
         .get::<types::StreamSet>(
             "getActivityStreams",
@@ -875,7 +898,7 @@ async fn every_operation_matches_the_generated_types_and_their_schemas() {
         missing.is_empty(),
         "operations the sandbox was not checked on: {missing:?}"
     );
-    assert_eq!(expected.len(), 34);
+    assert_eq!(expected.len(), 35);
 }
 
 #[tokio::test]

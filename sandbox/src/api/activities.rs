@@ -13,7 +13,7 @@ use stravalib::auth::Scope;
 use super::ctx::{Ctx, Reply, key_by_type, known_sport, known_type, ok, page, stream_keys};
 use crate::render;
 use crate::request::{params, parse_local, truthy};
-use crate::respond::{bad_request, json_response, record_not_found, resource_not_found};
+use crate::respond::{bad_request, json_bytes, record_not_found, resource_not_found};
 use crate::state::{self, ActivityFields, Created, Patch};
 use crate::world;
 
@@ -25,14 +25,15 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: 
             ctx.require(Scope::ActivityRead)?;
             let v = ctx.activity(id)?;
             let state = ctx.inner.lock();
-            ok(&render::detailed_activity(ctx.world(), &state, &v))
+            let d = render::detailed(ctx.world(), &state, &v);
+            Ok(json_bytes(200, d.1.activity.clone()))
         }
         ("PUT", ["activities", id]) => update_activity(ctx, id, params(req).await?),
         ("GET", ["activities", id, "laps"]) => {
             ctx.require(Scope::ActivityRead)?;
             let v = ctx.activity(id)?;
-            let detailed = render::detailed_activity(ctx.world(), &ctx.inner.lock(), &v);
-            ok(&detailed["laps"])
+            let d = render::detailed(ctx.world(), &ctx.inner.lock(), &v);
+            Ok(json_bytes(200, d.1.laps.clone()))
         }
         ("GET", ["activities", id, "zones"]) => {
             ctx.require(Scope::ActivityRead)?;
@@ -46,6 +47,17 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: 
             ok(&Value::Array(page(
                 &render::kudoers(ctx.world(), &v),
                 ctx.paging()?,
+            )))
+        }
+        ("GET", ["activities", id, "photos"]) => {
+            ctx.require(Scope::ActivityRead)?;
+            let v = ctx.activity(id)?;
+            // `urls` and `sizes` are keyed by the edge length asked for (100 by default).
+            let size = ctx.int("size")?.unwrap_or(100).clamp(1, 10_000) as u32;
+            ok(&Value::Array(render::activity_photos(
+                ctx.world(),
+                &v,
+                size,
             )))
         }
         ("GET", ["activities", id, "streams"]) => {
@@ -104,6 +116,8 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
     };
     let (trainer, commute) = (flag("trainer")?, flag("commute")?);
     let athlete = &ctx.world().athletes[ctx.athlete];
+    // Strava fills in the athlete's default gear for the sport.
+    let gear_id = athlete.default_gear(&sport_type);
     let tz = athlete.city().tz;
     let start = tz
         .from_local_datetime(&local)
@@ -130,7 +144,7 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
             manual: true,
             private: false,
             hide_from_home: false,
-            gear_id: None,
+            gear_id,
             upload_id: None,
             external_id: None,
             device_name: None,
@@ -147,10 +161,8 @@ fn create_activity(ctx: &Ctx<'_>, p: HashMap<String, String>) -> Reply {
         serde_json::Map::new(),
         athlete.id,
     );
-    Ok(json_response(
-        201,
-        &render::detailed_activity(ctx.world(), &state, &view),
-    ))
+    let d = render::detailed(ctx.world(), &state, &view);
+    Ok(json_bytes(201, d.1.activity.clone()))
 }
 
 fn update_activity(ctx: &Ctx<'_>, id: &str, p: HashMap<String, String>) -> Reply {
@@ -254,7 +266,8 @@ fn update_activity(ctx: &Ctx<'_>, id: &str, p: HashMap<String, String>) -> Reply
             .emit(&mut state, "activity", v.id, "update", updates, owner);
     }
     let v = state::view(ctx.world(), &state, v.id).ok_or_else(|| record_not_found("Activity"))?;
-    ok(&render::detailed_activity(ctx.world(), &state, &v))
+    let d = render::detailed(ctx.world(), &state, &v);
+    Ok(json_bytes(200, d.1.activity.clone()))
 }
 
 fn comments(ctx: &Ctx<'_>, id: &str) -> Reply {

@@ -25,7 +25,7 @@ use stravalib::auth::Scope;
 use self::ctx::{Ctx, Reply};
 use crate::inner::Inner;
 use crate::processing;
-use crate::request::query_map;
+use crate::request::{hex_key, query_map};
 use crate::respond::{add_rate_headers, fault, resource_not_found, unauthorized};
 
 fn usage(inner: &Inner, now: DateTime<Utc>) -> (u32, u32, u32, u32) {
@@ -99,7 +99,7 @@ fn authenticate(
     let state = inner.lock();
     let grant = state
         .access
-        .get(token)
+        .get(hex_key(token).as_ref())
         .filter(|t| t.expires_at > now)
         .and_then(|t| state.grants.get(&t.grant))
         .filter(|g| !g.revoked)

@@ -64,7 +64,7 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str], req: 
             let (v, j) = effort(ctx, id)?;
             let core = v.core().ok_or_else(|| record_not_found("SegmentEffort"))?;
             let (from, to, _) = render::effort_timing(ctx.world(), core, j);
-            let s = streams::generate(ctx.world(), core);
+            let s = render::generated_streams(ctx.world(), core);
             let keys = stream_keys(ctx, false);
             ok(&render::streams_json(
                 &s,

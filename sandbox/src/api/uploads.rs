@@ -44,7 +44,9 @@ async fn create_upload(ctx: &Ctx<'_>, req: Request) -> Reply {
     let mut multipart = Multipart::from_request(req, &())
         .await
         .map_err(|_| bad_request("Upload", "file", "invalid"))?;
-    let mut fields: HashMap<String, String> = HashMap::new();
+    // Clients send the other fields as multipart fields or as query parameters (Strava
+    // takes both); a multipart field wins over a query parameter of the same name.
+    let mut fields: HashMap<String, String> = ctx.query.clone();
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
         let field = match multipart.next_field().await {
