@@ -48,8 +48,12 @@ fn main() -> ExitCode {
     let verbose = cli.global.verbose;
     if let Command::Completions { shell } = cli.command {
         let mut command = Cli::command();
-        clap_complete::generate(shell, &mut command, "strava", &mut std::io::stdout());
-        return ExitCode::SUCCESS;
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "strava", &mut script);
+        return match output::stdout_bytes(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(&e, verbose),
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -110,12 +110,12 @@ pub async fn run(ctx: &Ctx, args: ActivitiesArgs) -> Result<()> {
             break;
         }
         for item in items {
+            // The sport, or the legacy type when Strava sent no sport.
             let matches = wanted.as_ref().is_none_or(|sport| {
-                ["sport_type", "type"].iter().any(|key| {
-                    item.get(*key)
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| s.eq_ignore_ascii_case(sport.as_str()))
-                })
+                item.get("sport_type")
+                    .or_else(|| item.get("type"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sport.as_str()))
             });
             if matches {
                 found.push(item);

@@ -58,10 +58,10 @@ pub async fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let mirror = Mirror::open(&path)?;
     let started = Instant::now();
 
-    // Ctrl-C stops the run between two requests; what is committed stays.
+    // Ctrl-C (or SIGTERM) stops the run between two requests; what is committed stays.
     let (stop, interrupt) = watch::channel(false);
     let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if stop_signal().await {
             let _ = stop.send(true);
         }
     });
@@ -261,6 +261,21 @@ impl Sync<'_> {
             result = &mut work => result,
         }
     }
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM; `false` when no handler could be installed.
+async fn stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                interrupted = tokio::signal::ctrl_c() => interrupted.is_ok(),
+                _ = term.recv() => true,
+            };
+        }
+    }
+    tokio::signal::ctrl_c().await.is_ok()
 }
 
 fn is_not_found(e: &anyhow::Error) -> bool {
