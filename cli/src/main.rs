@@ -1,0 +1,140 @@
+//! `strava`: a command-line tool for everyday Strava work, with a resumable local mirror.
+//!
+//! Every command runs against the real Strava, or with `--sandbox` against the embedded
+//! offline Strava of `stravalib-sandbox`, started in this process. See `strava --help`.
+//!
+//! Output discipline: data goes to stdout, progress and notes to stderr; errors are one
+//! line on stderr (the cause chain with `-v`) and a non-zero exit code; bars are drawn
+//! only on a terminal; no secret is ever printed.
+
+mod args;
+mod commands;
+mod config;
+mod dates;
+mod db;
+mod output;
+mod sparkline;
+mod track;
+mod wait;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser as _};
+
+use crate::args::{Cli, Command};
+use crate::config::Ctx;
+use crate::output::Ui;
+use crate::wait::RateLimitStop;
+
+/// Exit code when the rate limit stopped a `--no-wait` run (EX_TEMPFAIL).
+const EXIT_RATE_LIMITED: u8 = 75;
+/// Exit code after Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// The run was interrupted (Ctrl-C) after saving what it had.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.global.verbose;
+    if let Command::Completions { shell } = cli.command {
+        let mut command = Cli::command();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "strava", &mut script);
+        return match output::stdout_bytes(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(&e, verbose),
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Don't wait for the sandbox's or the client's background tasks.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e, verbose),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ui = Ui::detect(cli.global.quiet);
+    let ctx = Ctx::new(&cli.global, ui).await?;
+    commands::dispatch(&ctx, cli.command).await
+}
+
+/// Prints `e` as one line (its causes on their own lines with `-v`) and picks the exit
+/// code.
+fn report(e: &anyhow::Error, verbose: bool) -> ExitCode {
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        // `strava activities | head`: the reader left; not an error.
+        return ExitCode::SUCCESS;
+    }
+    if e.downcast_ref::<Interrupted>().is_some() {
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    eprintln!("error: {}", one_line(e));
+    if verbose {
+        for cause in e.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+    }
+    if e.downcast_ref::<RateLimitStop>().is_some() {
+        ExitCode::from(EXIT_RATE_LIMITED)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The error and its causes on one line, `outer: inner`, up to the first library error
+/// (whose message already names its own cause); a cause already quoted by the message
+/// before it is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        if cause.is::<stravalib::Error>() {
+            break;
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_joins_and_dedupes() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let e = anyhow::Error::new(io).context("cannot write out.gpx");
+        assert_eq!(one_line(&e), "cannot write out.gpx: permission denied");
+        let inner = anyhow::anyhow!("404 Record Not Found");
+        let e = inner.context("activity 1: 404 Record Not Found");
+        assert_eq!(one_line(&e), "activity 1: 404 Record Not Found");
+    }
+}
