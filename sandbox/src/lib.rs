@@ -36,17 +36,19 @@
 //!   `/athletes/{id}/routes`;
 //! - activities: `POST /activities` (form body, a manual activity), `GET/PUT
 //!   /activities/{id}` (JSON body), `laps`, `zones`, `kudos`, `comments` (cursor paging
-//!   with `page_size`/`after_cursor`, or `page`/`per_page`), `streams` (`keys`
+//!   with `page_size`/`after_cursor`, or `page`/`per_page`), `photos` (`size`: the edge
+//!   length the URLs are keyed by, 100 by default), `streams` (`keys`
 //!   comma-separated; `distance` always comes along; `key_by_type=true` for an object keyed
 //!   by type, a list otherwise);
 //! - clubs: `/clubs/{id}`; the members, admins and activities endpoints Strava retired on
 //!   2026-09-01 answer 404 like the live API unless
 //!   [`retired_endpoints(false)`](SandboxBuilder::retired_endpoints);
-//! - gear, routes (`export_gpx`, `export_tcx` as XML, `streams` as a list of typed
-//!   streams), segments (`starred`, `explore`, `PUT starred` with form `starred`,
+//! - gear, routes (`export_gpx`, `export_tcx` as XML, `streams` keyed by type, a list
+//!   with `key_by_type=false`), segments (`starred`, `explore`, `PUT starred` with form `starred`,
 //!   `streams`), segment efforts and their streams;
 //! - uploads: multipart `POST /uploads` (`file`, `data_type` fit/tcx/gpx and `.gz`,
-//!   `name`, `description`, `trainer`, `commute`, `external_id`), processed "in the
+//!   `name`, `description`, `trainer`, `commute`, `external_id`, as multipart fields or
+//!   query parameters), processed "in the
 //!   background": `GET /uploads/{id}` says ready after
 //!   [`upload_processing`](SandboxBuilder::upload_processing) polls or sandbox-clock time.
 //!   GPX, TCX and FIT files are really parsed; a duplicate (same `external_id` or the same
@@ -64,7 +66,14 @@
 //! with [`Sandbox::authorize_as`]); `POST /token` exchanges codes (once each) and refresh
 //! tokens (each refresh issues a new refresh token; the previous one stops working once
 //! the new one is used); `POST /revoke` (HTTP Basic client credentials) and
-//! `POST /deauthorize` (bearer) end an authorization.
+//! `POST /deauthorize` (bearer) end an authorization. The same endpoints answer under
+//! `/api/v3/oauth/` too (Strava's description gives that token URL, and clients use it).
+//!
+//! Like Strava, it takes what clients send: booleans as `true`/`false` in any case or
+//! `1`/`0`, form or JSON bodies on writes, parameters in the query string or the body,
+//! trailing slashes, tokens in upper-case hex. Streams and detailed activities are derived
+//! once and kept (bounded) while the activity's fields stay the same, so repeated reads
+//! are cheap in debug builds and edits show at once.
 //!
 //! Every API answer carries `X-RateLimit-Limit`/`-Usage` and `X-ReadRateLimit-Limit`/
 //! `-Usage`. Windows reset on the quarter hour and at midnight UTC of the

@@ -517,12 +517,15 @@ fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
     });
     o.insert("description".into(), opt(description));
     o.insert("photos".into(), photos_summary(world, v));
-    let gear = v
+    // Strava omits `gear` of an activity without gear (`gear_id` is null).
+    if let Some(gear) = v
         .gear_id
         .as_deref()
         .and_then(|g| world.gear_by_id(g))
-        .map(summary_gear);
-    o.insert("gear".into(), opt(gear));
+        .map(summary_gear)
+    {
+        o.insert("gear".into(), gear);
+    }
     let calories = match world::family_of(&v.sport_type) {
         Family::Ride => v
             .core()

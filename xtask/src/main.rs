@@ -5,18 +5,22 @@
 //! cargo xtask spec-diff [--ours PATH] [--deviations PATH] [--verbose] THEIRS.json
 //! cargo xtask conformance DIR [--spec openapi/strava.json]
 //! cargo xtask replay RECORDINGS_DIR
+//! cargo xtask fidelity SHARED_DIR [--ledger openapi/fidelity.json]
 //! ```
 //!
 //! - `spec-diff`: Strava's published API description against `openapi/`, structurally
 //!   ([`spec_diff`]);
 //! - `conformance`: recorded Strava traffic against the generated types ([`conformance`]);
-//! - `replay`: recorded paging and upload traffic through the `Client` ([`replay`]).
+//! - `replay`: recorded paging and upload traffic through the `Client` ([`replay`]);
+//! - `fidelity`: the sandbox's answers against Strava's description and recorded answers
+//!   ([`fidelity`]).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod conformance;
+mod fidelity;
 mod replay;
 mod spec_diff;
 
@@ -26,6 +30,7 @@ Commands:
   spec-diff     compare Strava's published API description with openapi/
   conformance   check recorded Strava traffic against the generated types
   replay        replay recorded paging and upload traffic through the Client
+  fidelity      check the sandbox's answers against Strava's description and recordings
 
 `cargo xtask COMMAND --help` describes a command's arguments.";
 
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
         Some("spec-diff") => spec_diff::main(&args),
         Some("conformance") => conformance::main(&args),
         Some("replay") => replay::main(&args),
+        Some("fidelity") => fidelity::main(&args),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -6,6 +6,7 @@ use stravalib::auth::Scope;
 
 use super::ctx::{Ctx, Reply, ok};
 use crate::render;
+use crate::request::truthy;
 use crate::respond::{bytes_response, record_not_found, resource_not_found};
 use crate::streams;
 
@@ -41,12 +42,18 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &Method, seg: &[&str]) -> Reply {
             let r = route_spec(ctx, id)?;
             let n = ((r.distance / 25.0) as usize).clamp(50, 3_000);
             let s = streams::along(&r.track, r.distance, n);
-            // The live endpoint answers with a list of typed streams.
+            // Keyed by type (a `StreamSet`), as Strava's description says; a list of
+            // typed streams with `key_by_type=false`, like the other stream endpoints.
+            let keyed = ctx
+                .query
+                .get("key_by_type")
+                .and_then(|v| truthy(v))
+                .unwrap_or(true);
             ok(&render::streams_json(
                 &s,
                 0..s.len(),
                 &["latlng", "distance", "altitude"],
-                false,
+                keyed,
             ))
         }
         _ => Err(resource_not_found()),
