@@ -88,9 +88,15 @@ struct Baseline {
 }
 
 impl Baseline {
+    /// reqwest as a bare client has it: no compression (reqwest's `gzip` and `brotli`
+    /// features, on in this workspace through stravalib's defaults, turned off).
     fn new(base_url: String) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .no_gzip()
+                .no_brotli()
+                .build()
+                .expect("a reqwest client"),
             base_url,
         }
     }
@@ -860,6 +866,129 @@ fn paired(name: &str, repetitions: usize, variants: &[Variant<'_>]) {
     }
 }
 
+/// Compressed transfers: the same workloads from a server that sends precompressed
+/// answers to requests that accept them; bytes on the wire per body, and the CPU time of
+/// the typed client asking for brotli (its default), gzip only, or nothing, against the
+/// bare client (which asks for nothing).
+fn paired_compression(s: &Setup, repetitions: usize) {
+    for (name, body) in [
+        ("page of 200", &s.page),
+        ("detailed activity", &s.activity),
+        ("11 streams", &s.streams),
+    ] {
+        let (identity, gzip, brotli) = server::wire_sizes(body);
+        println!(
+            "wire: {name}: identity {identity} B, gzip {gzip} B ({:.1}%), brotli {brotli} B ({:.1}%)",
+            gzip as f64 * 100.0 / identity as f64,
+            brotli as f64 * 100.0 / identity as f64,
+        );
+    }
+    let rt = &s.rt;
+    let server = rt.block_on(server::start_compressed(Payloads::all()));
+    let url = server.base_url(LIST_TOTAL);
+    let with_http = |http: reqwest::Client| {
+        stravalib::Client::builder()
+            .base_url(url.clone())
+            .access_token(ACCESS_TOKEN)
+            .http_client(http)
+            .build()
+            .expect("a valid client")
+    };
+    let brotli = typed_client(url.clone());
+    let gzip = with_http(
+        reqwest::Client::builder()
+            .no_brotli()
+            .build()
+            .expect("http"),
+    );
+    let identity = with_http(
+        reqwest::Client::builder()
+            .no_brotli()
+            .no_gzip()
+            .build()
+            .expect("http"),
+    );
+    let baseline = Baseline::new(url.clone());
+    let block = |f: &dyn Fn() -> usize| {
+        black_box(f());
+    };
+    let (b, g, i) = (&brotli, &gzip, &identity);
+    paired(
+        "compressed/fetch_500_activities",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| {
+                        rt.block_on(fetch_activities_baseline::<FullDetailedActivity>(&baseline))
+                    })
+                }),
+            ),
+        ],
+    );
+    paired(
+        "compressed/list_2000_activities",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(list_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(list_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(list_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| rt.block_on(list_baseline::<FullSummaryActivity>(&baseline)))
+                }),
+            ),
+        ],
+    );
+    paired(
+        "compressed/fetch_20_streams",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| rt.block_on(fetch_streams_baseline::<FullStreams>(&baseline)))
+                }),
+            ),
+        ],
+    );
+}
+
 fn paired_runs(s: &Setup, repetitions: usize) {
     let (rt, typed, baseline) = (&s.rt, &s.typed, &s.baseline);
     let (page, activity, streams) = (&s.page, &s.activity, &s.streams);
@@ -1043,7 +1172,11 @@ fn main() {
         .and_then(|n| n.parse::<usize>().ok())
     {
         let setup = Setup::new();
-        paired_runs(&setup, repetitions.max(1));
+        if std::env::var_os("STRAVALIB_BENCH_COMPRESSION").is_some() {
+            paired_compression(&setup, repetitions.max(1));
+        } else {
+            paired_runs(&setup, repetitions.max(1));
+        }
         return;
     }
     let listing = std::env::args().any(|a| a == "--list");

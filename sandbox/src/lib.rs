@@ -399,6 +399,7 @@ pub struct SandboxBuilder {
     port: u16,
     start_time: Option<DateTime<Utc>>,
     frozen: bool,
+    compression: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -422,6 +423,7 @@ impl Default for SandboxBuilder {
             port: 0,
             start_time: None,
             frozen: false,
+            compression: false,
         }
     }
 }
@@ -518,6 +520,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Compresses answers with gzip or brotli when the request asks for it
+    /// (`Accept-Encoding`), as Strava does (default `false`: answers as they are).
+    pub fn compression(mut self, compression: bool) -> Self {
+        self.compression = compression;
+        self
+    }
+
     /// Builds the data and starts serving on `127.0.0.1`.
     ///
     /// # Errors
@@ -586,9 +595,12 @@ impl SandboxBuilder {
             http,
             runtime: tokio::runtime::Handle::current(),
         });
-        let router = axum::Router::new()
+        let mut router = axum::Router::new()
             .fallback(router::handle)
             .with_state(inner.clone());
+        if self.compression {
+            router = router.layer(tower_http::compression::CompressionLayer::new());
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)

@@ -8,7 +8,7 @@
 
 const USAGE: &str = "\
 usage: strava-sandbox [--port N] [--seed N] [--athletes N] [--activities N]
-                      [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY]
+                      [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY] [--compress]
 
 Serves an offline Strava API v3 and OAuth on 127.0.0.1 until interrupted (Ctrl-C).
 Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
@@ -19,6 +19,7 @@ Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
   --activities N    activities per athlete (default 120)
   --rate-limits L   15-minute, daily, read 15-minute, read daily limits
                     (default 200,2000,100,1000)
+  --compress        gzip or brotli answers when the request asks (Accept-Encoding)
   -h, --help        this help";
 
 #[derive(Debug)]
@@ -28,6 +29,7 @@ struct Args {
     athletes: usize,
     activities: usize,
     limits: Option<[u32; 4]>,
+    compress: bool,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
@@ -44,6 +46,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
         athletes: 3,
         activities: 120,
         limits: None,
+        compress: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -63,6 +66,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
                 }
             }
             "--activities" => out.activities = number(&flag, value())?,
+            "--compress" => out.compress = true,
             "--rate-limits" => {
                 let text = value().ok_or("--rate-limits needs a value")?;
                 let parts: Vec<u32> = text
@@ -119,7 +123,8 @@ fn main() {
             .port(args.port)
             .seed(args.seed)
             .athletes(args.athletes)
-            .activities_per_athlete(args.activities);
+            .activities_per_athlete(args.activities)
+            .compression(args.compress);
         if let Some([a, b, c, d]) = args.limits {
             builder = builder.rate_limits(a, b, c, d);
         }
