@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::OpenAPI;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 #[path = "build/operations.rs"]
 mod operations;
@@ -119,6 +119,7 @@ fn run() -> Result<(), String> {
         })
         .ok_or_else(|| fail("generated code has no `types` module".into()))?;
     let type_count = types_mod.1.iter().filter(|i| is_type_item(i)).count() + open_enums.len();
+    fast_dates(&mut types_mod.1);
     for e in &open_enums {
         let item: syn::File = syn::parse2(open_enum_tokens(e))
             .map_err(|err| fail(format!("open enum {} does not parse: {err}", e.name)))?;
@@ -208,6 +209,48 @@ fn types_mod_names(file: &syn::File) -> Vec<String> {
         }
     }
     out
+}
+
+/// Points every `DateTime<Utc>` field of the models (plain or `Option`) at the crate's
+/// date deserializers (`src/decode.rs`): chrono's rules, with a fast path for Strava's
+/// `YYYY-MM-DDTHH:MM:SSZ`. Serializing is unchanged.
+fn fast_dates(items: &mut [syn::Item]) {
+    fn compact(ty: &syn::Type) -> String {
+        quote!(#ty).to_string().replace(' ', "")
+    }
+    const UTC: &str = "::chrono::DateTime<::chrono::offset::Utc>";
+    let plain = UTC.to_owned();
+    let optional = format!("::std::option::Option<{UTC}>");
+    for item in items {
+        let syn::Item::Struct(s) = item else { continue };
+        let syn::Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        for field in &mut fields.named {
+            let ty = compact(&field.ty);
+            let has_default = field.attrs.iter().any(|a| {
+                a.path().is_ident("serde") && {
+                    let tokens = a.meta.to_token_stream().to_string();
+                    tokens
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == "default")
+                }
+            });
+            if ty == plain {
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(deserialize_with = "crate::decode::utc")]));
+            } else if ty == optional {
+                // `default`: a missing field stays `None`, as without `deserialize_with`.
+                let attr: syn::Attribute = if has_default {
+                    syn::parse_quote!(#[serde(deserialize_with = "crate::decode::utc_option")])
+                } else {
+                    syn::parse_quote!(#[serde(default, deserialize_with = "crate::decode::utc_option")])
+                };
+                field.attrs.push(attr);
+            }
+        }
+    }
 }
 
 fn is_type_item(item: &syn::Item) -> bool {

@@ -49,7 +49,8 @@ use tokio::runtime::Runtime;
 
 use support::cpu_time::ThreadCpu;
 use support::payloads::{
-    BaseActivity, BaseStreams, PER_PAGE, Payloads, STREAM_KEYS, STREAM_POINTS,
+    BaseActivity, BaseStreams, FullDetailedActivity, FullStreams, FullSummaryActivity, PER_PAGE,
+    Payloads, STREAM_KEYS, STREAM_POINTS,
 };
 use support::server::{self, Server};
 
@@ -87,9 +88,15 @@ struct Baseline {
 }
 
 impl Baseline {
+    /// reqwest as a bare client has it: no compression (reqwest's `gzip` and `brotli`
+    /// features, on in this workspace through stravalib's defaults, turned off).
     fn new(base_url: String) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .no_gzip()
+                .no_brotli()
+                .build()
+                .expect("a reqwest client"),
             base_url,
         }
     }
@@ -134,13 +141,14 @@ async fn list_typed(client: &stravalib::Client) -> usize {
     seen
 }
 
-/// Every activity of the list, page by page until a short (here: empty) page.
-async fn list_baseline(client: &Baseline) -> usize {
+/// Every activity of the list, page by page until a short (here: empty) page, decoded as
+/// `T` (the 7-field or the full baseline).
+async fn list_baseline<T: DeserializeOwned>(client: &Baseline) -> usize {
     let per_page = PER_PAGE.to_string();
     let mut seen = 0;
     for page in 1.. {
         let page = page.to_string();
-        let activities: Vec<BaseActivity> = client
+        let activities: Vec<T> = client
             .get(
                 "/athlete/activities",
                 &[("page", &page), ("per_page", &per_page)],
@@ -194,9 +202,9 @@ async fn fetch_activities_typed(client: &stravalib::Client) -> usize {
     ACTIVITY_FETCHES as usize
 }
 
-async fn fetch_activities_baseline(client: &Baseline) -> usize {
+async fn fetch_activities_baseline<T: DeserializeOwned>(client: &Baseline) -> usize {
     for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
-        let activity: BaseActivity = client.get(&format!("/activities/{id}"), &[]).await;
+        let activity: T = client.get(&format!("/activities/{id}"), &[]).await;
         black_box(activity);
     }
     ACTIVITY_FETCHES as usize
@@ -215,10 +223,10 @@ async fn fetch_streams_typed(client: &stravalib::Client) -> usize {
     STREAM_FETCHES as usize
 }
 
-async fn fetch_streams_baseline(client: &Baseline) -> usize {
+async fn fetch_streams_baseline<T: DeserializeOwned>(client: &Baseline) -> usize {
     let keys = STREAM_KEYS.join(",");
     for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + STREAM_FETCHES {
-        let streams: BaseStreams = client
+        let streams: T = client
             .get(
                 &format!("/activities/{id}/streams"),
                 &[("keys", &keys), ("key_by_type", "true")],
@@ -227,6 +235,32 @@ async fn fetch_streams_baseline(client: &Baseline) -> usize {
         black_box(streams);
     }
     STREAM_FETCHES as usize
+}
+
+/// The same 500 fetches with `in_flight` requests outstanding at a time.
+async fn fetch_activities_typed_in_flight(client: &stravalib::Client, in_flight: usize) -> usize {
+    futures::stream::iter(FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES)
+        .map(|id| async move { client.get_activity(id).send().await.expect("an activity") })
+        .buffer_unordered(in_flight)
+        .fold(0, |seen, activity| async move {
+            black_box(activity);
+            seen + 1
+        })
+        .await
+}
+
+async fn fetch_activities_baseline_in_flight<T: DeserializeOwned>(
+    client: &Baseline,
+    in_flight: usize,
+) -> usize {
+    futures::stream::iter(FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES)
+        .map(|id| async move { client.get::<T>(&format!("/activities/{id}"), &[]).await })
+        .buffer_unordered(in_flight)
+        .fold(0, |seen, activity| async move {
+            black_box(activity);
+            seen + 1
+        })
+        .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -266,7 +300,24 @@ fn check_payloads(payloads: &Payloads) {
         &serde_json::from_slice(&payloads.activity).expect("activity"),
     );
 
+    check_full(payloads, &page, &a);
+
     let s: StreamSet = serde_json::from_slice(&payloads.streams).expect("streams");
+    let full: FullStreams = serde_json::from_slice(&payloads.streams).expect("streams");
+    let full_points = [
+        full.time.map(|x| x.data.len()),
+        full.distance.map(|x| x.data.len()),
+        full.latlng.map(|x| x.data.len()),
+        full.altitude.map(|x| x.data.len()),
+        full.velocity_smooth.map(|x| x.data.len()),
+        full.heartrate.map(|x| x.data.len()),
+        full.cadence.map(|x| x.data.len()),
+        full.watts.map(|x| x.data.len()),
+        full.temp.map(|x| x.data.len()),
+        full.moving.map(|x| x.data.len()),
+        full.grade_smooth.map(|x| x.data.len()),
+    ];
+    assert_eq!(full_points, [Some(STREAM_POINTS); 11]);
     let points = [
         s.time.and_then(|x| x.data).map(|d| d.len()),
         s.distance.and_then(|x| x.data).map(|d| d.len()),
@@ -310,6 +361,60 @@ fn check_payloads(payloads: &Payloads) {
     );
 }
 
+/// The full baseline reads every field the typed models read, with the same values: each
+/// value the typed model holds (serialized back to JSON) is in the full baseline too.
+fn check_full(payloads: &Payloads, page: &[SummaryActivity], activity: &DetailedActivity) {
+    let full: Vec<FullSummaryActivity> = serde_json::from_slice(&payloads.pages[0]).expect("page");
+    assert_eq!(full.len(), page.len());
+    for (typed, full) in page.iter().zip(&full) {
+        assert_eq!(typed.id.and_then(|id| id.as_u64()), Some(full.id));
+        assert_eq!(typed.name, full.name);
+        assert_eq!(
+            typed
+                .start_date
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            full.start_date
+        );
+        assert_eq!(
+            typed.sport_type.as_ref().map(|s| s.as_str()),
+            full.sport_type.as_deref()
+        );
+        assert_eq!(
+            typed
+                .map
+                .as_ref()
+                .and_then(|m| m.summary_polyline.as_deref()),
+            full.map
+                .as_ref()
+                .and_then(|m| m.summary_polyline.as_deref())
+        );
+    }
+    let full: FullDetailedActivity = serde_json::from_slice(&payloads.activity).expect("activity");
+    assert_eq!(activity.id.and_then(|id| id.as_u64()), Some(full.id));
+    fn count<T>(items: &Option<Vec<T>>) -> Option<usize> {
+        items.as_ref().map(Vec::len)
+    }
+    assert_eq!(
+        count(&activity.segment_efforts),
+        count(&full.segment_efforts)
+    );
+    assert_eq!(count(&activity.laps), count(&full.laps));
+    assert_eq!(count(&activity.best_efforts), count(&full.best_efforts));
+    assert_eq!(
+        activity.map.as_ref().and_then(|m| m.polyline.as_deref()),
+        full.map.as_ref().and_then(|m| m.polyline.as_deref())
+    );
+    // Every field the typed model fills is declared by the full baseline.
+    let typed = serde_json::to_value(activity).expect("serializable");
+    let full_body: serde_json::Value =
+        serde_json::from_slice(&payloads.activity).expect("activity");
+    for (key, value) in typed.as_object().expect("object") {
+        if !value.is_null() {
+            assert!(full_body.get(key).is_some(), "{key} is not in the body");
+        }
+    }
+}
+
 /// The baseline reads the same values as the typed models.
 fn assert_same(typed: &impl serde::Serialize, base: &BaseActivity) {
     let typed = serde_json::to_value(typed).expect("serializable");
@@ -339,19 +444,19 @@ fn check_workloads(rt: &Runtime, server: &Server, typed: &stravalib::Client, bas
         (
             "list_2000_activities",
             run_once(rt, server, list_typed(typed)),
-            run_once(rt, server, list_baseline(base)),
+            run_once(rt, server, list_baseline::<BaseActivity>(base)),
             (LIST_TOTAL, LIST_TOTAL / PER_PAGE + 1),
         ),
         (
             "fetch_500_activities",
             run_once(rt, server, fetch_activities_typed(typed)),
-            run_once(rt, server, fetch_activities_baseline(base)),
+            run_once(rt, server, fetch_activities_baseline::<BaseActivity>(base)),
             (ACTIVITY_FETCHES as usize, ACTIVITY_FETCHES as usize),
         ),
         (
             "fetch_20_streams",
             run_once(rt, server, fetch_streams_typed(typed)),
-            run_once(rt, server, fetch_streams_baseline(base)),
+            run_once(rt, server, fetch_streams_baseline::<BaseStreams>(base)),
             (STREAM_FETCHES as usize, STREAM_FETCHES as usize),
         ),
     ];
@@ -488,6 +593,12 @@ fn finish(group: BenchmarkGroup<'_, ThreadCpu>) {
     }
 }
 
+/// Decodes as the typed client does (`stravalib::decode_json`, what `send()` runs).
+fn decode_typed<T: DeserializeOwned>(body: &[u8]) -> T {
+    stravalib::decode_json(body).expect("decodes")
+}
+
+/// Decodes as the bare client does (`serde_json::from_slice`, what reqwest's `json()` runs).
 fn decode<T: DeserializeOwned>(body: &[u8]) -> T {
     serde_json::from_slice(body).expect("decodes")
 }
@@ -537,7 +648,12 @@ fn benches(c: &mut Bench, s: &Setup) {
     g.bench_function("typed", |b| b.to_async(rt).iter(|| list_typed(typed)));
     g.bench_function("typed_as", |b| b.to_async(rt).iter(|| list_typed_as(typed)));
     g.bench_function("baseline", |b| {
-        b.to_async(rt).iter(|| list_baseline(baseline))
+        b.to_async(rt)
+            .iter(|| list_baseline::<BaseActivity>(baseline))
+    });
+    g.bench_function("baseline_full", |b| {
+        b.to_async(rt)
+            .iter(|| list_baseline::<FullSummaryActivity>(baseline))
     });
     finish(g);
 
@@ -550,8 +666,28 @@ fn benches(c: &mut Bench, s: &Setup) {
         b.to_async(rt).iter(|| fetch_activities_typed_as(typed))
     });
     g.bench_function("baseline", |b| {
-        b.to_async(rt).iter(|| fetch_activities_baseline(baseline))
+        b.to_async(rt)
+            .iter(|| fetch_activities_baseline::<BaseActivity>(baseline))
     });
+    g.bench_function("baseline_full", |b| {
+        b.to_async(rt)
+            .iter(|| fetch_activities_baseline::<FullDetailedActivity>(baseline))
+    });
+    finish(g);
+
+    let mut g = group(c, "fetch_500_activities_in_flight");
+    g.throughput(Throughput::Elements(ACTIVITY_FETCHES));
+    for in_flight in [8, 64] {
+        g.bench_function(format!("typed/{in_flight}"), |b| {
+            b.to_async(rt)
+                .iter(|| fetch_activities_typed_in_flight(typed, in_flight))
+        });
+        g.bench_function(format!("baseline_full/{in_flight}"), |b| {
+            b.to_async(rt).iter(|| {
+                fetch_activities_baseline_in_flight::<FullDetailedActivity>(baseline, in_flight)
+            })
+        });
+    }
     finish(g);
 
     let mut g = group(c, "fetch_20_streams");
@@ -560,7 +696,12 @@ fn benches(c: &mut Bench, s: &Setup) {
         b.to_async(rt).iter(|| fetch_streams_typed(typed))
     });
     g.bench_function("baseline", |b| {
-        b.to_async(rt).iter(|| fetch_streams_baseline(baseline))
+        b.to_async(rt)
+            .iter(|| fetch_streams_baseline::<BaseStreams>(baseline))
+    });
+    g.bench_function("baseline_full", |b| {
+        b.to_async(rt)
+            .iter(|| fetch_streams_baseline::<FullStreams>(baseline))
     });
     finish(g);
 
@@ -568,20 +709,31 @@ fn benches(c: &mut Bench, s: &Setup) {
     g.measurement_time(Duration::from_secs(2));
     let (page, activity, streams) = (&s.page, &s.activity, &s.streams);
     g.bench_function("page/typed", |b| {
-        b.iter(|| decode::<Vec<SummaryActivity>>(page))
+        b.iter(|| decode_typed::<Vec<SummaryActivity>>(page))
     });
     g.bench_function("page/baseline", |b| {
         b.iter(|| decode::<Vec<BaseActivity>>(page))
     });
+    g.bench_function("page/baseline_full", |b| {
+        b.iter(|| decode::<Vec<FullSummaryActivity>>(page))
+    });
     g.bench_function("activity/typed", |b| {
-        b.iter(|| decode::<DetailedActivity>(activity))
+        b.iter(|| decode_typed::<DetailedActivity>(activity))
     });
     g.bench_function("activity/baseline", |b| {
         b.iter(|| decode::<BaseActivity>(activity))
     });
-    g.bench_function("streams/typed", |b| b.iter(|| decode::<StreamSet>(streams)));
+    g.bench_function("activity/baseline_full", |b| {
+        b.iter(|| decode::<FullDetailedActivity>(activity))
+    });
+    g.bench_function("streams/typed", |b| {
+        b.iter(|| decode_typed::<StreamSet>(streams))
+    });
     g.bench_function("streams/baseline", |b| {
         b.iter(|| decode::<BaseStreams>(streams))
+    });
+    g.bench_function("streams/baseline_full", |b| {
+        b.iter(|| decode::<FullStreams>(streams))
     });
     finish(g);
 }
@@ -661,7 +813,372 @@ fn attribution(c: &mut Bench, s: &Setup) {
     finish(g);
 }
 
+// ---------------------------------------------------------------------------------------
+// Paired runs (only with STRAVALIB_BENCH_PAIRED=<repetitions>): interleaved, for ratios
+// ---------------------------------------------------------------------------------------
+
+/// One measured variant of a paired workload.
+type Variant<'a> = (&'static str, Box<dyn Fn() + 'a>);
+
+/// Runs every variant of a workload once per repetition, in turn (so that a change in the
+/// machine's load hits all of them alike), and prints per variant the median CPU time and,
+/// against the last variant, the median and range of the per-repetition ratios.
+fn paired(name: &str, repetitions: usize, variants: &[Variant<'_>]) {
+    let cpu = || support::cpu_time::thread_cpu().expect("thread CPU time");
+    for (_, run) in variants {
+        run(); // warm-up: connections, allocator, caches
+    }
+    let mut times = vec![Vec::with_capacity(repetitions); variants.len()];
+    for _ in 0..repetitions {
+        for (i, (_, run)) in variants.iter().enumerate() {
+            let start = cpu();
+            run();
+            times[i].push((cpu() - start).as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let reference = times.len() - 1;
+    println!("paired/{name} ({repetitions} repetitions, CPU time per iteration)");
+    for (i, (label, _)) in variants.iter().enumerate() {
+        let mut ratios: Vec<f64> = times[i]
+            .iter()
+            .zip(&times[reference])
+            .map(|(a, b)| a / b)
+            .collect();
+        let mut own = times[i].clone();
+        let (lo, hi) = (
+            own.iter().copied().fold(f64::INFINITY, f64::min),
+            own.iter().copied().fold(0.0, f64::max),
+        );
+        let m = median(&mut own);
+        let r = median(&mut ratios);
+        let (rlo, rhi) = (ratios[0], ratios[ratios.len() - 1]);
+        println!(
+            "  {label:<28} median {:>9.3} ms (min {:.3}, max {:.3})  / {}: {r:.3}x ({rlo:.3}-{rhi:.3})",
+            m * 1e3,
+            lo * 1e3,
+            hi * 1e3,
+            variants[reference].0,
+        );
+    }
+}
+
+/// Compressed transfers: the same workloads from a server that sends precompressed
+/// answers to requests that accept them; bytes on the wire per body, and the CPU time of
+/// the typed client asking for brotli (its default), gzip only, or nothing, against the
+/// bare client (which asks for nothing).
+fn paired_compression(s: &Setup, repetitions: usize) {
+    for (name, body) in [
+        ("page of 200", &s.page),
+        ("detailed activity", &s.activity),
+        ("11 streams", &s.streams),
+    ] {
+        let (identity, gzip, brotli) = server::wire_sizes(body);
+        println!(
+            "wire: {name}: identity {identity} B, gzip {gzip} B ({:.1}%), brotli {brotli} B ({:.1}%)",
+            gzip as f64 * 100.0 / identity as f64,
+            brotli as f64 * 100.0 / identity as f64,
+        );
+    }
+    let rt = &s.rt;
+    let server = rt.block_on(server::start_compressed(Payloads::all()));
+    let url = server.base_url(LIST_TOTAL);
+    let with_http = |http: reqwest::Client| {
+        stravalib::Client::builder()
+            .base_url(url.clone())
+            .access_token(ACCESS_TOKEN)
+            .http_client(http)
+            .build()
+            .expect("a valid client")
+    };
+    let brotli = typed_client(url.clone());
+    let gzip = with_http(
+        reqwest::Client::builder()
+            .no_brotli()
+            .build()
+            .expect("http"),
+    );
+    let identity = with_http(
+        reqwest::Client::builder()
+            .no_brotli()
+            .no_gzip()
+            .build()
+            .expect("http"),
+    );
+    let baseline = Baseline::new(url.clone());
+    let block = |f: &dyn Fn() -> usize| {
+        black_box(f());
+    };
+    let (b, g, i) = (&brotli, &gzip, &identity);
+    paired(
+        "compressed/fetch_500_activities",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| {
+                        rt.block_on(fetch_activities_baseline::<FullDetailedActivity>(&baseline))
+                    })
+                }),
+            ),
+        ],
+    );
+    paired(
+        "compressed/list_2000_activities",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(list_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(list_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(list_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| rt.block_on(list_baseline::<FullSummaryActivity>(&baseline)))
+                }),
+            ),
+        ],
+    );
+    paired(
+        "compressed/fetch_20_streams",
+        repetitions,
+        &[
+            (
+                "typed/br",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(b)))),
+            ),
+            (
+                "typed/gzip",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(g)))),
+            ),
+            (
+                "typed/identity",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(i)))),
+            ),
+            (
+                "baseline_full/identity",
+                Box::new(|| {
+                    block(&|| rt.block_on(fetch_streams_baseline::<FullStreams>(&baseline)))
+                }),
+            ),
+        ],
+    );
+}
+
+fn paired_runs(s: &Setup, repetitions: usize) {
+    let (rt, typed, baseline) = (&s.rt, &s.typed, &s.baseline);
+    let (page, activity, streams) = (&s.page, &s.activity, &s.streams);
+    let block = |f: &dyn Fn() -> usize| {
+        black_box(f());
+    };
+    paired(
+        "list_2000_activities",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| block(&|| rt.block_on(list_typed(typed)))),
+            ),
+            (
+                "baseline",
+                Box::new(|| block(&|| rt.block_on(list_baseline::<BaseActivity>(baseline)))),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| block(&|| rt.block_on(list_baseline::<FullSummaryActivity>(baseline)))),
+            ),
+        ],
+    );
+    paired(
+        "fetch_500_activities",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| block(&|| rt.block_on(fetch_activities_typed(typed)))),
+            ),
+            (
+                "typed_as(baseline_full)",
+                Box::new(|| {
+                    block(&|| {
+                        rt.block_on(async {
+                            for id in FIRST_ACTIVITY_ID..FIRST_ACTIVITY_ID + ACTIVITY_FETCHES {
+                                let a: FullDetailedActivity =
+                                    typed.get_activity(id).send_as().await.expect("activity");
+                                black_box(a);
+                            }
+                            ACTIVITY_FETCHES as usize
+                        })
+                    })
+                }),
+            ),
+            (
+                "baseline",
+                Box::new(|| {
+                    block(&|| rt.block_on(fetch_activities_baseline::<BaseActivity>(baseline)))
+                }),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| {
+                    block(&|| {
+                        rt.block_on(fetch_activities_baseline::<FullDetailedActivity>(baseline))
+                    })
+                }),
+            ),
+        ],
+    );
+    for in_flight in [8, 64] {
+        paired(
+            &format!("fetch_500_activities_in_flight/{in_flight}"),
+            repetitions,
+            &[
+                (
+                    "typed",
+                    Box::new(move || {
+                        block(&|| rt.block_on(fetch_activities_typed_in_flight(typed, in_flight)))
+                    }),
+                ),
+                (
+                    "baseline_full",
+                    Box::new(move || {
+                        block(&|| {
+                            rt.block_on(
+                                fetch_activities_baseline_in_flight::<FullDetailedActivity>(
+                                    baseline, in_flight,
+                                ),
+                            )
+                        })
+                    }),
+                ),
+            ],
+        );
+    }
+    paired(
+        "fetch_20_streams",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| block(&|| rt.block_on(fetch_streams_typed(typed)))),
+            ),
+            (
+                "baseline",
+                Box::new(|| {
+                    block(&|| rt.block_on(fetch_streams_baseline::<BaseStreams>(baseline)))
+                }),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| {
+                    block(&|| rt.block_on(fetch_streams_baseline::<FullStreams>(baseline)))
+                }),
+            ),
+        ],
+    );
+    // Decoding alone, repeated within an iteration so each one is long enough to time.
+    let times = |n: usize, f: &dyn Fn()| {
+        for _ in 0..n {
+            f();
+        }
+    };
+    paired(
+        "decode/page_x20",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| {
+                    times(20, &|| {
+                        drop(black_box(decode_typed::<Vec<SummaryActivity>>(page)))
+                    })
+                }),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| {
+                    times(20, &|| {
+                        drop(black_box(decode::<Vec<FullSummaryActivity>>(page)))
+                    })
+                }),
+            ),
+        ],
+    );
+    paired(
+        "decode/activity_x100",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| {
+                    times(100, &|| {
+                        drop(black_box(decode_typed::<DetailedActivity>(activity)))
+                    })
+                }),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| {
+                    times(100, &|| {
+                        drop(black_box(decode::<FullDetailedActivity>(activity)))
+                    })
+                }),
+            ),
+        ],
+    );
+    paired(
+        "decode/streams_x5",
+        repetitions,
+        &[
+            (
+                "typed",
+                Box::new(|| times(5, &|| drop(black_box(decode_typed::<StreamSet>(streams))))),
+            ),
+            (
+                "baseline_full",
+                Box::new(|| times(5, &|| drop(black_box(decode::<FullStreams>(streams))))),
+            ),
+        ],
+    );
+}
+
 fn main() {
+    if let Some(repetitions) = std::env::var("STRAVALIB_BENCH_PAIRED")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let setup = Setup::new();
+        if std::env::var_os("STRAVALIB_BENCH_COMPRESSION").is_some() {
+            paired_compression(&setup, repetitions.max(1));
+        } else {
+            paired_runs(&setup, repetitions.max(1));
+        }
+        return;
+    }
     let listing = std::env::args().any(|a| a == "--list");
     if !listing {
         memory_check();

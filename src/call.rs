@@ -90,7 +90,7 @@ pub(crate) fn decode<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Resul
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|_| decode_error::<T>(operation, body))
+    crate::decode_json(body).map_err(|_| decode_error::<T>(operation, body))
 }
 
 /// A decode error with the serde path, found by decoding again with path tracking (only

@@ -133,6 +133,13 @@ impl<'de> Deserialize<'de> for Id {
                 Id::try_from(v).map_err(E::custom)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Id, E> {
+                if crate::decode::id_hint() == crate::decode::IdHint::U64 {
+                    // The 64-bit attempt of the crate's own decoding: serde_json hands
+                    // an integer beyond 64 bits over as a (rounded) float. Fail this
+                    // attempt; the body is decoded again with exact ids.
+                    crate::decode::id_overflowed();
+                    return Err(E::custom("id beyond 64 bits: read again exactly"));
+                }
                 // Only exact, integral floats (`42.0`); anything else would lose digits.
                 if v.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&v) {
                     Ok(Id(v as u128))
@@ -144,8 +151,13 @@ impl<'de> Deserialize<'de> for Id {
                 v.parse().map_err(E::custom)
             }
         }
-        // serde_json reads a u128 hint digit by digit, so long ids stay exact.
-        deserializer.deserialize_u128(IdVisitor)
+        match crate::decode::id_hint() {
+            // While the crate decodes an answer: serde_json converts a 64-bit number in
+            // place; a longer id fails the attempt (above) and the answer is read again.
+            crate::decode::IdHint::U64 => deserializer.deserialize_u64(IdVisitor),
+            // serde_json reads a u128 hint digit by digit, so long ids stay exact.
+            crate::decode::IdHint::U128 => deserializer.deserialize_u128(IdVisitor),
+        }
     }
 }
 

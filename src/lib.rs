@@ -108,6 +108,7 @@ pub mod app;
 pub mod auth;
 mod call;
 pub mod client;
+mod decode;
 pub mod endpoints;
 pub mod error;
 pub(crate) mod generated;
@@ -141,6 +142,21 @@ pub mod registry {
     pub use crate::generated::registry::{SCHEMA_NAMES, check_json};
 }
 pub use id::Id;
+
+/// Decodes a JSON body the way the client decodes Strava's answers: what
+/// `serde_json::from_slice` gives, faster for the generated [`types`] (ids read as 64-bit
+/// numbers first, and a body with a longer id read again with exact 128-bit ids).
+///
+/// ```
+/// let id: stravalib::Id = stravalib::decode_json(b"123456789012345678901234567890").unwrap();
+/// assert_eq!(id.get(), 123_456_789_012_345_678_901_234_567_890);
+/// ```
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match decode::fast_ids(|| serde_json::from_slice(body)) {
+        Some(decoded) => decoded,
+        None => decode::exact_ids(|| serde_json::from_slice(body)),
+    }
+}
 
 /// The README's code, compiled and run as doc tests so it stays true.
 #[doc = include_str!("../README.md")]

@@ -71,6 +71,323 @@ pub struct BaseStreams {
 }
 
 // ---------------------------------------------------------------------------------------
+// The full baseline: a bare client that declares every field the bodies carry
+// ---------------------------------------------------------------------------------------
+//
+// The cheapest fully typed client one could write by hand: every field of the bodies
+// declared (mostly `Option`, as Strava leaves most of them out at times), nested objects
+// typed, dates and enums kept as `String` (no chrono, no enum matching), ids as `u64`,
+// positions as `[f64; 2]`, fields a body does not carry skipped. What the typed models
+// read, minus what makes them typed (exact ids, chrono dates, open enums, unit types).
+
+/// `{"id", "resource_state"}`: an athlete or activity reference.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullMeta {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+}
+
+/// An activity's map.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullMap {
+    pub id: Option<String>,
+    pub polyline: Option<String>,
+    pub summary_polyline: Option<String>,
+    pub resource_state: Option<i64>,
+}
+
+/// A summary activity with every field a list page carries.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullSummaryActivity {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+    pub athlete: Option<FullMeta>,
+    pub name: Option<String>,
+    pub distance: Option<f64>,
+    pub moving_time: Option<i64>,
+    pub elapsed_time: Option<i64>,
+    pub total_elevation_gain: Option<f64>,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub sport_type: Option<String>,
+    pub workout_type: Option<i64>,
+    pub start_date: Option<String>,
+    pub start_date_local: Option<String>,
+    pub timezone: Option<String>,
+    pub utc_offset: Option<f64>,
+    pub location_city: Option<String>,
+    pub location_state: Option<String>,
+    pub location_country: Option<String>,
+    pub achievement_count: Option<i64>,
+    pub kudos_count: Option<i64>,
+    pub comment_count: Option<i64>,
+    pub athlete_count: Option<i64>,
+    pub photo_count: Option<i64>,
+    pub map: Option<FullMap>,
+    pub trainer: Option<bool>,
+    pub commute: Option<bool>,
+    pub manual: Option<bool>,
+    pub private: Option<bool>,
+    pub visibility: Option<String>,
+    pub flagged: Option<bool>,
+    pub gear_id: Option<String>,
+    pub start_latlng: Option<[f64; 2]>,
+    pub end_latlng: Option<[f64; 2]>,
+    pub average_speed: Option<f64>,
+    pub max_speed: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub average_watts: Option<f64>,
+    pub max_watts: Option<i64>,
+    pub weighted_average_watts: Option<i64>,
+    pub kilojoules: Option<f64>,
+    pub device_watts: Option<bool>,
+    pub has_heartrate: Option<bool>,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub heartrate_opt_out: Option<bool>,
+    pub display_hide_heartrate_option: Option<bool>,
+    pub elev_high: Option<f64>,
+    pub elev_low: Option<f64>,
+    pub upload_id: Option<u64>,
+    pub upload_id_str: Option<String>,
+    pub external_id: Option<String>,
+    pub from_accepted_tag: Option<bool>,
+    pub pr_count: Option<i64>,
+    pub total_photo_count: Option<i64>,
+    pub has_kudoed: Option<bool>,
+    pub suffer_score: Option<f64>,
+    pub device_name: Option<String>,
+}
+
+/// A segment as an effort carries it.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullSegment {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+    pub name: Option<String>,
+    pub activity_type: Option<String>,
+    pub distance: Option<f64>,
+    pub average_grade: Option<f64>,
+    pub maximum_grade: Option<f64>,
+    pub elevation_high: Option<f64>,
+    pub elevation_low: Option<f64>,
+    pub start_latlng: Option<[f64; 2]>,
+    pub end_latlng: Option<[f64; 2]>,
+    pub elevation_profile: Option<String>,
+    pub elevation_profiles: Option<String>,
+    pub climb_category: Option<i64>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub private: Option<bool>,
+    pub hazardous: Option<bool>,
+    pub starred: Option<bool>,
+}
+
+/// A segment effort or a best effort.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullEffort {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+    pub name: Option<String>,
+    pub activity: Option<FullMeta>,
+    pub athlete: Option<FullMeta>,
+    pub elapsed_time: Option<i64>,
+    pub moving_time: Option<i64>,
+    pub start_date: Option<String>,
+    pub start_date_local: Option<String>,
+    pub distance: Option<f64>,
+    pub start_index: Option<i64>,
+    pub end_index: Option<i64>,
+    pub average_cadence: Option<f64>,
+    pub device_watts: Option<bool>,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub pr_rank: Option<i64>,
+    pub kom_rank: Option<i64>,
+    pub achievements: Option<Vec<serde::de::IgnoredAny>>,
+    pub visibility: Option<String>,
+    pub hidden: Option<bool>,
+    pub segment: Option<FullSegment>,
+}
+
+/// A lap.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullLap {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+    pub name: Option<String>,
+    pub activity: Option<FullMeta>,
+    pub athlete: Option<FullMeta>,
+    pub elapsed_time: Option<i64>,
+    pub moving_time: Option<i64>,
+    pub start_date: Option<String>,
+    pub start_date_local: Option<String>,
+    pub distance: Option<f64>,
+    pub start_index: Option<i64>,
+    pub end_index: Option<i64>,
+    pub total_elevation_gain: Option<f64>,
+    pub average_speed: Option<f64>,
+    pub max_speed: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub device_watts: Option<bool>,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub lap_index: Option<i64>,
+    pub split: Option<i64>,
+    pub pace_zone: Option<i64>,
+}
+
+/// A metric or imperial split.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullSplit {
+    pub distance: Option<f64>,
+    pub elapsed_time: Option<i64>,
+    pub elevation_difference: Option<f64>,
+    pub moving_time: Option<i64>,
+    pub split: Option<i64>,
+    pub average_speed: Option<f64>,
+    pub average_grade_adjusted_speed: Option<f64>,
+    pub average_heartrate: Option<f64>,
+    pub pace_zone: Option<i64>,
+}
+
+/// The activity's photos summary.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullPhotos {
+    pub primary: Option<serde::de::IgnoredAny>,
+    pub count: Option<i64>,
+}
+
+/// The activity's gear.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullGear {
+    pub id: Option<String>,
+    pub primary: Option<bool>,
+    pub name: Option<String>,
+    pub nickname: Option<String>,
+    pub resource_state: Option<i64>,
+    pub retired: Option<bool>,
+    pub distance: Option<f64>,
+    pub converted_distance: Option<f64>,
+}
+
+/// A detailed activity with every field the body carries (the summary's and the
+/// detail's own; `similar_activities`, which no model declares, is skipped).
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullDetailedActivity {
+    pub id: u64,
+    pub resource_state: Option<i64>,
+    pub athlete: Option<FullMeta>,
+    pub name: Option<String>,
+    pub distance: Option<f64>,
+    pub moving_time: Option<i64>,
+    pub elapsed_time: Option<i64>,
+    pub total_elevation_gain: Option<f64>,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub sport_type: Option<String>,
+    pub workout_type: Option<i64>,
+    pub start_date: Option<String>,
+    pub start_date_local: Option<String>,
+    pub timezone: Option<String>,
+    pub utc_offset: Option<f64>,
+    pub location_city: Option<String>,
+    pub location_state: Option<String>,
+    pub location_country: Option<String>,
+    pub achievement_count: Option<i64>,
+    pub kudos_count: Option<i64>,
+    pub comment_count: Option<i64>,
+    pub athlete_count: Option<i64>,
+    pub photo_count: Option<i64>,
+    pub map: Option<FullMap>,
+    pub trainer: Option<bool>,
+    pub commute: Option<bool>,
+    pub manual: Option<bool>,
+    pub private: Option<bool>,
+    pub visibility: Option<String>,
+    pub flagged: Option<bool>,
+    pub gear_id: Option<String>,
+    pub start_latlng: Option<[f64; 2]>,
+    pub end_latlng: Option<[f64; 2]>,
+    pub average_speed: Option<f64>,
+    pub max_speed: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub average_watts: Option<f64>,
+    pub max_watts: Option<i64>,
+    pub weighted_average_watts: Option<i64>,
+    pub kilojoules: Option<f64>,
+    pub device_watts: Option<bool>,
+    pub has_heartrate: Option<bool>,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub heartrate_opt_out: Option<bool>,
+    pub display_hide_heartrate_option: Option<bool>,
+    pub elev_high: Option<f64>,
+    pub elev_low: Option<f64>,
+    pub upload_id: Option<u64>,
+    pub upload_id_str: Option<String>,
+    pub external_id: Option<String>,
+    pub from_accepted_tag: Option<bool>,
+    pub pr_count: Option<i64>,
+    pub total_photo_count: Option<i64>,
+    pub has_kudoed: Option<bool>,
+    pub suffer_score: Option<f64>,
+    pub device_name: Option<String>,
+    pub description: Option<String>,
+    pub calories: Option<f64>,
+    pub perceived_exertion: Option<f64>,
+    pub prefer_perceived_exertion: Option<bool>,
+    pub hide_from_home: Option<bool>,
+    pub embed_token: Option<String>,
+    pub available_zones: Option<Vec<String>>,
+    pub photos: Option<FullPhotos>,
+    pub gear: Option<FullGear>,
+    pub segment_efforts: Option<Vec<FullEffort>>,
+    pub laps: Option<Vec<FullLap>>,
+    pub splits_metric: Option<Vec<FullSplit>>,
+    pub splits_standard: Option<Vec<FullSplit>>,
+    pub best_efforts: Option<Vec<FullEffort>>,
+}
+
+/// One stream with everything it carries.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullStream<T> {
+    pub data: Vec<T>,
+    pub series_type: Option<String>,
+    pub original_size: Option<i64>,
+    pub resolution: Option<String>,
+}
+
+/// The 11 streams, keyed by type, each with everything it carries.
+#[allow(dead_code)] // declared to be read, as a bare client would; not all are looked at
+#[derive(Debug, Deserialize)]
+pub struct FullStreams {
+    pub time: Option<FullStream<i64>>,
+    pub distance: Option<FullStream<f64>>,
+    pub latlng: Option<FullStream<[f64; 2]>>,
+    pub altitude: Option<FullStream<f64>>,
+    pub velocity_smooth: Option<FullStream<f64>>,
+    pub heartrate: Option<FullStream<i64>>,
+    pub cadence: Option<FullStream<i64>>,
+    pub watts: Option<FullStream<i64>>,
+    pub temp: Option<FullStream<i64>>,
+    pub moving: Option<FullStream<bool>>,
+    pub grade_smooth: Option<FullStream<f64>>,
+}
+
+// ---------------------------------------------------------------------------------------
 // Generation
 // ---------------------------------------------------------------------------------------
 

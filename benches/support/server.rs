@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::routing::get;
 use bytes::Bytes;
 
@@ -39,14 +39,76 @@ impl Server {
 
 struct AppState {
     payloads: Payloads,
+    /// The same answers compressed once, up front (as a server sends precompressed
+    /// files), for requests that accept them; `None`: every answer as it is.
+    compressed: Option<Compressed>,
     requests: Arc<AtomicUsize>,
+}
+
+/// The answers gzip- and brotli-compressed, by their uncompressed bytes' address.
+struct Compressed {
+    gzip: HashMap<usize, Bytes>,
+    brotli: HashMap<usize, Bytes>,
+}
+
+impl Compressed {
+    fn new(payloads: &Payloads) -> Self {
+        use std::io::Write;
+        let bodies = payloads.pages.iter().chain([
+            &payloads.empty_page,
+            &payloads.activity,
+            &payloads.streams,
+        ]);
+        let (mut gzip, mut brotli) = (HashMap::new(), HashMap::new());
+        for body in bodies {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(body).expect("gzip");
+            gzip.insert(
+                body.as_ptr() as usize,
+                Bytes::from(encoder.finish().expect("gzip")),
+            );
+            let mut out = Vec::new();
+            {
+                // Quality 5 of 11: what servers use for answers made on the fly.
+                let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                writer.write_all(body).expect("brotli");
+            }
+            brotli.insert(body.as_ptr() as usize, Bytes::from(out));
+        }
+        Self { gzip, brotli }
+    }
+}
+
+/// Bytes on the wire of `body` as sent identity, gzip and brotli.
+pub fn wire_sizes(body: &Bytes) -> (usize, usize, usize) {
+    let payloads = Payloads {
+        pages: vec![body.clone()],
+        empty_page: Bytes::from_static(b"[]"),
+        activity: Bytes::new(),
+        streams: Bytes::new(),
+    };
+    let c = Compressed::new(&payloads);
+    let key = body.as_ptr() as usize;
+    (body.len(), c.gzip[&key].len(), c.brotli[&key].len())
 }
 
 /// Starts the server on the current tokio runtime.
 pub async fn start(payloads: Payloads) -> Server {
+    start_with(payloads, false).await
+}
+
+/// Starts a server that answers gzip or brotli when the request accepts it (brotli first).
+pub async fn start_compressed(payloads: Payloads) -> Server {
+    start_with(payloads, true).await
+}
+
+async fn start_with(payloads: Payloads, compress: bool) -> Server {
     let requests = Arc::new(AtomicUsize::new(0));
+    let compressed = compress.then(|| Compressed::new(&payloads));
     let state = Arc::new(AppState {
         payloads,
+        compressed,
         requests: requests.clone(),
     });
     let app = Router::new()
@@ -65,11 +127,26 @@ pub async fn start(payloads: Payloads) -> Server {
 }
 
 /// A `200 OK` JSON answer with Strava's rate-limit headers (usage far below the limits,
-/// so no limiter ever waits).
-fn json(state: &AppState, body: Bytes) -> Response<Body> {
+/// so no limiter ever waits), compressed if the server compresses and the request accepts.
+fn json(state: &AppState, accept: &HeaderMap, body: Bytes) -> Response<Body> {
     state.requests.fetch_add(1, Ordering::Relaxed);
+    let accepts = |coding: &str| {
+        accept
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|c| c.trim().starts_with(coding)))
+    };
+    let key = body.as_ptr() as usize;
+    let (body, encoding) = match &state.compressed {
+        Some(c) if accepts("br") => (c.brotli[&key].clone(), Some("br")),
+        Some(c) if accepts("gzip") => (c.gzip[&key].clone(), Some("gzip")),
+        _ => (body, None),
+    };
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
     for (name, value) in [
         (
             header::CONTENT_TYPE.as_str(),
@@ -98,6 +175,7 @@ fn bad_request(message: String) -> Response<Body> {
 
 async fn list(
     State(state): State<Arc<AppState>>,
+    accept: HeaderMap,
     Path(scope): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response<Body> {
@@ -122,13 +200,13 @@ async fn list(
     } else {
         state.payloads.empty_page.clone()
     };
-    json(&state, body)
+    json(&state, &accept, body)
 }
 
-async fn activity(State(state): State<Arc<AppState>>) -> Response<Body> {
-    json(&state, state.payloads.activity.clone())
+async fn activity(State(state): State<Arc<AppState>>, accept: HeaderMap) -> Response<Body> {
+    json(&state, &accept, state.payloads.activity.clone())
 }
 
-async fn streams(State(state): State<Arc<AppState>>) -> Response<Body> {
-    json(&state, state.payloads.streams.clone())
+async fn streams(State(state): State<Arc<AppState>>, accept: HeaderMap) -> Response<Body> {
+    json(&state, &accept, state.payloads.streams.clone())
 }

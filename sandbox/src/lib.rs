@@ -418,6 +418,7 @@ pub struct SandboxBuilder {
     start_time: Option<DateTime<Utc>>,
     frozen: bool,
     clock_speed: u32,
+    compression: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -442,6 +443,7 @@ impl Default for SandboxBuilder {
             start_time: None,
             frozen: false,
             clock_speed: 1,
+            compression: false,
         }
     }
 }
@@ -546,6 +548,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Compresses answers with gzip or brotli when the request asks for it
+    /// (`Accept-Encoding`), as Strava does (default `false`: answers as they are).
+    pub fn compression(mut self, compression: bool) -> Self {
+        self.compression = compression;
+        self
+    }
+
     /// Builds the data and starts serving on `127.0.0.1`.
     ///
     /// # Errors
@@ -616,9 +625,12 @@ impl SandboxBuilder {
             runtime: tokio::runtime::Handle::current(),
             stats: Default::default(),
         });
-        let router = axum::Router::new()
+        let mut router = axum::Router::new()
             .fallback(router::handle)
             .with_state(inner.clone());
+        if self.compression {
+            router = router.layer(tower_http::compression::CompressionLayer::new());
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)

@@ -59,7 +59,7 @@ pub(crate) fn oauth_http_client(
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
 ) -> Result<reqwest::Client> {
-    client_builder(timeout, connect_timeout, user_agent)
+    client_builder(timeout, connect_timeout, user_agent)?
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| {
@@ -73,7 +73,7 @@ pub(crate) fn http_client(
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
 ) -> Result<reqwest::Client> {
-    client_builder(timeout, connect_timeout, user_agent)
+    client_builder(timeout, connect_timeout, user_agent)?
         .build()
         .map_err(|e| {
             Error::invalid_input(format!("cannot build the HTTP client: {e}")).with_source(e)
@@ -84,11 +84,40 @@ fn client_builder(
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
-) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+) -> Result<reqwest::ClientBuilder> {
+    let builder = reqwest::Client::builder()
         .timeout(timeout.unwrap_or(DEFAULT_TIMEOUT))
         .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()))
+        .user_agent(user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()));
+    with_tls(builder)
+}
+
+/// With the `rustls-ring` feature (the default): rustls with the process's default crypto
+/// provider if one is installed, `ring` otherwise, and the platform's certificate
+/// verifier, handed to reqwest ready-made (no process-wide state is changed).
+#[cfg(feature = "rustls-ring")]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let tls_error =
+        |e: rustls::Error| Error::invalid_input(format!("cannot set up TLS: {e}")).with_source(e);
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_platform_verifier()
+        .map_err(tls_error)?
+        .with_no_client_auth();
+    // What reqwest offers with its own rustls setup (HTTP/2 first).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(builder.tls_backend_preconfigured(config))
+}
+
+/// Without `rustls-ring`: reqwest's own TLS setup (`rustls-aws-lc`), if any.
+#[cfg(not(feature = "rustls-ring"))]
+fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder)
 }
 
 /// How the pipeline treats one request.

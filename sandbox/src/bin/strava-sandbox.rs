@@ -8,7 +8,7 @@
 
 const USAGE: &str = "\
 usage: strava-sandbox [--port N] [--seed N] [--athletes N] [--activities N]
-                      [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY]
+                      [--rate-limits SHORT,DAILY,READ_SHORT,READ_DAILY] [--compress]
                       [--clock-speed N] [--token-lifetime SECS]
 
 Serves an offline Strava API v3 and OAuth on 127.0.0.1 until interrupted (Ctrl-C).
@@ -26,6 +26,7 @@ Prints the base URLs, the app's client id and secret, and tokens for athlete 0.
   --token-lifetime SECS
                     access tokens live SECS seconds of sandbox time
                     (default 21600, six hours)
+  --compress        gzip or brotli answers when the request asks (Accept-Encoding)
   -h, --help        this help";
 
 #[derive(Debug)]
@@ -37,6 +38,7 @@ struct Args {
     limits: Option<[u32; 4]>,
     clock_speed: u32,
     token_lifetime: Option<u64>,
+    compress: bool,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
@@ -55,6 +57,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
         limits: None,
         clock_speed: 1,
         token_lifetime: None,
+        compress: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -87,6 +90,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
                 }
                 out.token_lifetime = Some(secs);
             }
+            "--compress" => out.compress = true,
             "--rate-limits" => {
                 let text = value().ok_or("--rate-limits needs a value")?;
                 let parts: Vec<u32> = text
@@ -144,7 +148,8 @@ fn main() {
             .seed(args.seed)
             .athletes(args.athletes)
             .activities_per_athlete(args.activities)
-            .clock_speed(args.clock_speed);
+            .clock_speed(args.clock_speed)
+            .compression(args.compress);
         if let Some(secs) = args.token_lifetime {
             builder = builder.token_lifetime(std::time::Duration::from_secs(secs));
         }
