@@ -54,7 +54,7 @@ pub(crate) async fn handle(
             Outcome::Pass => {}
         }
     }
-    let (req, refreshing) = crate::stats::refreshing_athlete(&inner, &method, &path, req).await;
+    let (req, refreshing) = refreshing_athlete(&inner, &method, &path, req).await;
     // OAuth is served under the API base too: Strava's description gives
     // `https://www.strava.com/api/v3/oauth/token` as its token URL, and clients call it.
     let oauth_rest = path
@@ -105,4 +105,44 @@ async fn truncate(response: Response) -> Response {
     let cut = bytes.len() / 2;
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes.slice(..cut)))
+}
+
+/// For `POST /oauth/token` with a refresh grant: the athlete whose refresh token it is
+/// (the body is read here and put back for the OAuth handler).
+pub(crate) async fn refreshing_athlete(
+    inner: &Inner,
+    method: &Method,
+    path: &str,
+    req: Request,
+) -> (Request, Option<u64>) {
+    if *method != Method::POST || !matches!(path, "/oauth/token" | "/api/v3/oauth/token") {
+        return (req, None);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::request::BODY_LIMIT).await else {
+        return (Request::from_parts(parts, Body::empty()), None);
+    };
+    let mut grant_type = None;
+    let mut token = None;
+    for (k, v) in url::form_urlencoded::parse(&bytes) {
+        match &*k {
+            "grant_type" => grant_type = Some(v.into_owned()),
+            "refresh_token" => token = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    // A JSON body or query parameters are not looked at: the client sends a form.
+    let athlete = match (grant_type.as_deref(), token) {
+        (Some("refresh_token"), Some(token)) => {
+            let state = inner.lock();
+            state
+                .refresh
+                .get(&token)
+                .and_then(|grant| state.grants.get(grant))
+                .and_then(|grant| inner.world.athletes.get(grant.athlete))
+                .map(|a| a.id)
+        }
+        _ => None,
+    };
+    (Request::from_parts(parts, Body::from(bytes)), athlete)
 }

@@ -5,10 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::Method;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -100,43 +96,3 @@ impl Stats {
 
 /// Where the server serves its figures.
 pub(crate) const STATS_PATH: &str = "/_sandbox/stats";
-
-/// For `POST /oauth/token` with a refresh grant: the athlete whose refresh token it is
-/// (the body is read here and put back for the OAuth handler).
-pub(crate) async fn refreshing_athlete(
-    inner: &crate::inner::Inner,
-    method: &Method,
-    path: &str,
-    req: Request,
-) -> (Request, Option<u64>) {
-    if *method != Method::POST || !matches!(path, "/oauth/token" | "/api/v3/oauth/token") {
-        return (req, None);
-    }
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::request::BODY_LIMIT).await else {
-        return (Request::from_parts(parts, Body::empty()), None);
-    };
-    let mut grant_type = None;
-    let mut token = None;
-    for (k, v) in url::form_urlencoded::parse(&bytes) {
-        match &*k {
-            "grant_type" => grant_type = Some(v.into_owned()),
-            "refresh_token" => token = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    // A JSON body or query parameters are not looked at: the client sends a form.
-    let athlete = match (grant_type.as_deref(), token) {
-        (Some("refresh_token"), Some(token)) => {
-            let state = inner.lock();
-            state
-                .refresh
-                .get(&token)
-                .and_then(|grant| state.grants.get(grant))
-                .and_then(|grant| inner.world.athletes.get(grant.athlete))
-                .map(|a| a.id)
-        }
-        _ => None,
-    };
-    (Request::from_parts(parts, Body::from(bytes)), athlete)
-}

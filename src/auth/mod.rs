@@ -23,6 +23,7 @@ mod keyed_store;
 mod oauth;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod refresh_lease;
 mod scope;
 mod secret;
 mod state;
@@ -35,11 +36,12 @@ pub use endpoints::DEFAULT_OAUTH_BASE;
 pub(crate) use endpoints::{Endpoints, parse_oauth_base};
 pub use keyed_store::{
     AthleteTokens, DEFAULT_REFRESH_LOCK_TTL, DEFAULT_REFRESH_LOCK_WAIT, DirTokenStore,
-    KeyedTokenStore, RefreshLease,
+    KeyedTokenStore,
 };
 pub use oauth::OAuth;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisTokenStore;
+pub use refresh_lease::RefreshLease;
 pub use scope::{ApprovalPrompt, DEFAULT_SCOPES, Scope, TokenTypeHint};
 pub use secret::{ClientCredentials, Secret};
 pub use state::CsrfState;

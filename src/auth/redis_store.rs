@@ -9,9 +9,9 @@ use redis::aio::ConnectionManager;
 
 use super::TokenSet;
 use super::keyed_store::{
-    DEFAULT_REFRESH_LOCK_TTL, DEFAULT_REFRESH_LOCK_WAIT, KeyedTokenStore, RefreshLease,
-    lock_timeout,
+    DEFAULT_REFRESH_LOCK_TTL, DEFAULT_REFRESH_LOCK_WAIT, KeyedTokenStore, lock_timeout,
 };
+use super::refresh_lease::RefreshLease;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Deletes the lock only if it is still the holder's (it may have expired and been taken).

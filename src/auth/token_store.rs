@@ -48,7 +48,7 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// `Ok(None)`, the default, for stores no other process shares. While the client holds
     /// the lock it reads the store again (another process may have refreshed), refreshes
     /// only if still needed, and saves the new set before releasing it.
-    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::refresh_lease::RefreshLease>>> {
         Box::pin(async { Ok(None) })
     }
 }
@@ -62,7 +62,7 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
         (**self).save(tokens)
     }
 
-    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::refresh_lease::RefreshLease>>> {
         (**self).lock_refresh()
     }
 }
@@ -76,7 +76,7 @@ impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
         (**self).save(tokens)
     }
 
-    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::RefreshLease>>> {
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<Option<super::refresh_lease::RefreshLease>>> {
         (**self).lock_refresh()
     }
 }
