@@ -605,8 +605,8 @@ fn violation(out: &mut Vec<Violation>, at: &str, kind: &str, detail: String) {
 
 fn excerpt(v: &Value) -> String {
     let text = v.to_string();
-    if text.len() > 60 {
-        format!("{}…", &text[..text.floor_char_boundary(60)])
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
     } else {
         text
     }
