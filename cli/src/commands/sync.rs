@@ -20,8 +20,8 @@ use anyhow::Result;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::activities::{MAX_PER_PAGE, page};
-use crate::Interrupted;
+use crate::commands::activities::{MAX_PER_PAGE, page};
+use crate::errors::Interrupted;
 use crate::args::SyncArgs;
 use crate::config::Ctx;
 use crate::dates::parse_date;
