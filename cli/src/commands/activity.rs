@@ -7,12 +7,12 @@ use stravalib::time::ActivityTimes as _;
 use stravalib::types::{DetailedActivity, Split, StreamSet, StreamType};
 use stravalib::units::{Distance, Hms, Measurement, Quantities as _, Speed};
 
-use crate::people::{speed_text, units};
 use crate::args::{ActivityArgs, Format};
 use crate::config::Ctx;
 use crate::output::{
     align_right, cell, print_csv, print_json, print_line, print_ndjson, print_table,
 };
+use crate::people::{speed_text, units};
 use crate::sparkline;
 use crate::wait::{OnLimit, with_limits};
 

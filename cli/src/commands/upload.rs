@@ -15,9 +15,9 @@ use stravalib::types::UpdatableActivity;
 use stravalib::upload::{DataType, UploadError, UploadFile, UploadHandle, UploadStatus};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::people::sport;
 use crate::args::UploadArgs;
 use crate::config::Ctx;
+use crate::people::sport;
 use crate::wait::{OnLimit, with_limits};
 
 /// Directories are walked this deep at most.
