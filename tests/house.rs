@@ -278,6 +278,16 @@ fn the_sandbox_has_no_import_cycle() {
 }
 
 #[test]
+fn the_cli_has_no_import_cycle() {
+    let tree = Tree::load_crate("cli");
+    let edges = tree.edges();
+    assert!(edges.len() > 10, "the checker found the CLI's files");
+    if let Some(cycle) = find_cycle(&edges) {
+        panic!("import cycle in the CLI: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
 fn the_checker_finds_a_cycle() {
     let a = vec!["a".to_owned()];
     let b = vec!["b".to_owned()];

@@ -51,7 +51,7 @@ pub struct Global {
     pub sandbox: bool,
 
     /// Where the saved login lives (default: the platform's config directory, e.g.
-    /// ~/.config/strava-cli).
+    /// ~/.config/strava-cli); when given, the default database goes there too.
     #[arg(long, global = true, env = "STRAVA_CONFIG_DIR", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
@@ -94,11 +94,11 @@ pub struct Global {
     )]
     pub refresh_token: Option<String>,
 
-    /// The API base URL (default https://www.strava.com/api/v3).
+    /// The API base URL (default: Strava's, www.strava.com/api/v3).
     #[arg(long, global = true, env = "STRAVA_API_BASE", value_name = "URL", help_heading = CONNECTION)]
     pub api_base: Option<String>,
 
-    /// The OAuth base URL (default https://www.strava.com/oauth).
+    /// The OAuth base URL (default: Strava's, www.strava.com/oauth).
     #[arg(long, global = true, env = "STRAVA_OAUTH_BASE", value_name = "URL", help_heading = CONNECTION)]
     pub oauth_base: Option<String>,
 
@@ -324,7 +324,7 @@ pub struct ActivitiesArgs {
     #[arg(long, value_name = "DATE")]
     pub before: Option<String>,
 
-    /// Only this sport (Run, Ride, TrailRun...; case does not matter).
+    /// Only this sport (Strava's sport_type: Run, Ride, TrailRun...; any case).
     #[arg(long = "type", value_name = "SPORT")]
     pub sport: Option<String>,
 
@@ -343,7 +343,8 @@ pub struct ActivityArgs {
     /// The activity's id.
     pub id: u64,
 
-    /// Output format (csv and ndjson: the splits).
+    /// Output format (json and ndjson: Strava's whole activity, splits and laps
+    /// included; csv: one row of its main fields).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

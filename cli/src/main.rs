@@ -12,7 +12,9 @@ mod commands;
 mod config;
 mod dates;
 mod db;
+mod errors;
 mod output;
+mod people;
 mod sparkline;
 mod track;
 mod wait;
@@ -23,6 +25,7 @@ use clap::{CommandFactory as _, Parser as _};
 
 use crate::args::{Cli, Command};
 use crate::config::Ctx;
+use crate::errors::{Interrupted, one_line};
 use crate::output::Ui;
 use crate::wait::RateLimitStop;
 
@@ -30,18 +33,6 @@ use crate::wait::RateLimitStop;
 const EXIT_RATE_LIMITED: u8 = 75;
 /// Exit code after Ctrl-C.
 const EXIT_INTERRUPTED: u8 = 130;
-
-/// The run was interrupted (Ctrl-C) after saving what it had.
-#[derive(Debug)]
-pub struct Interrupted;
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("interrupted")
-    }
-}
-
-impl std::error::Error for Interrupted {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -104,37 +95,5 @@ fn report(e: &anyhow::Error, verbose: bool) -> ExitCode {
         ExitCode::from(EXIT_RATE_LIMITED)
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// The error and its causes on one line, `outer: inner`, up to the first library error
-/// (whose message already names its own cause); a cause already quoted by the message
-/// before it is not repeated.
-fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !parts.last().is_some_and(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        if cause.is::<stravalib::Error>() {
-            break;
-        }
-    }
-    parts.join(": ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_joins_and_dedupes() {
-        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
-        let e = anyhow::Error::new(io).context("cannot write out.gpx");
-        assert_eq!(one_line(&e), "cannot write out.gpx: permission denied");
-        let inner = anyhow::anyhow!("404 Record Not Found");
-        let e = inner.context("activity 1: 404 Record Not Found");
-        assert_eq!(one_line(&e), "activity 1: 404 Record Not Found");
     }
 }

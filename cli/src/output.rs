@@ -5,9 +5,13 @@ use std::io::{IsTerminal as _, Write};
 use std::time::Duration;
 
 use anyhow::Result;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle, presets};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
+
+/// Tables on a terminal: a rule under the header, nothing else.
+const TERMINAL_STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
 /// How the terminal is set up, decided once at start.
 #[derive(Clone, Copy, Debug)]
@@ -89,9 +93,12 @@ impl Ui {
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
         if self.stdout_tty {
-            table
-                .load_style(presets::UTF8_HORIZONTAL_ONLY)
-                .set_content_arrangement(ContentArrangement::Dynamic);
+            table.load_style(TERMINAL_STYLE);
+            // Fit the terminal only when its width is known and usable (a pseudo-terminal
+            // may report 0 columns).
+            if table.width().is_some_and(|w| w >= 40) {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+            }
         } else {
             table.load_style(presets::NOTHING);
         }

@@ -7,11 +7,11 @@ use stravalib::time::ActivityTimes as _;
 use stravalib::types::SummaryActivity;
 use stravalib::units::{Hms, Measurement, Quantities as _};
 
-use super::{speed_text, sport, units};
 use crate::args::{ActivitiesArgs, Format};
 use crate::config::Ctx;
 use crate::dates::parse_date;
 use crate::output::{align_right, cell, print_csv, print_json, print_ndjson, print_table};
+use crate::people::{speed_text, sport, units};
 use crate::wait::{OnLimit, with_limits};
 
 /// Strava's largest page.
@@ -157,7 +157,7 @@ fn print_activity_table(ctx: &Ctx, found: &[Value], units: Measurement) -> Resul
     let pace_header = if found.iter().any(|a| {
         a.get("sport_type")
             .and_then(Value::as_str)
-            .is_some_and(super::shows_pace)
+            .is_some_and(crate::people::shows_pace)
     }) {
         "Pace/Speed"
     } else {

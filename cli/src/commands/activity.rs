@@ -7,12 +7,12 @@ use stravalib::time::ActivityTimes as _;
 use stravalib::types::{DetailedActivity, Split, StreamSet, StreamType};
 use stravalib::units::{Distance, Hms, Measurement, Quantities as _, Speed};
 
-use super::{speed_text, units};
 use crate::args::{ActivityArgs, Format};
 use crate::config::Ctx;
 use crate::output::{
     align_right, cell, print_csv, print_json, print_line, print_ndjson, print_table,
 };
+use crate::people::{speed_text, units};
 use crate::sparkline;
 use crate::wait::{OnLimit, with_limits};
 
@@ -127,7 +127,7 @@ fn print_summary(ctx: &Ctx, a: &DetailedActivity, units: Measurement) -> Result<
         ("Moving time", q.moving_time.map(|t| Hms(t).to_string())),
         ("Elapsed time", q.elapsed_time.map(|t| Hms(t).to_string())),
         (
-            if super::shows_pace(&sport) {
+            if crate::people::shows_pace(&sport) {
                 "Pace"
             } else {
                 "Speed"
@@ -204,7 +204,7 @@ fn print_splits(ctx: &Ctx, a: &DetailedActivity, units: Measurement) -> Result<(
         "#",
         "Distance",
         "Time",
-        if super::shows_pace(&sport) {
+        if crate::people::shows_pace(&sport) {
             "Pace"
         } else {
             "Speed"

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow};
 use stravalib::types::{DetailedActivity, StreamSet};
 
-use super::activity::{fetch, not_found};
 use crate::args::{ExportArgs, RouteFormat, TrackFormat};
+use crate::commands::activity::{fetch, not_found};
 use crate::config::Ctx;
 use crate::output::stdout_bytes;
 use crate::track::{self, CSV_HEADER, Meta};

@@ -20,12 +20,12 @@ use anyhow::Result;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::activities::{MAX_PER_PAGE, page};
-use crate::Interrupted;
 use crate::args::SyncArgs;
+use crate::commands::activities::{MAX_PER_PAGE, page};
 use crate::config::Ctx;
 use crate::dates::parse_date;
 use crate::db::{Mirror, RunCounts};
+use crate::errors::Interrupted;
 use crate::track::iso;
 use crate::wait::{OnLimit, RateLimitStop, with_limits};
 

@@ -15,9 +15,9 @@ use stravalib::types::UpdatableActivity;
 use stravalib::upload::{DataType, UploadError, UploadFile, UploadHandle, UploadStatus};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::sport;
 use crate::args::UploadArgs;
 use crate::config::Ctx;
+use crate::people::sport;
 use crate::wait::{OnLimit, with_limits};
 
 /// Directories are walked this deep at most.
@@ -284,7 +284,7 @@ async fn upload_one(
         Ok(handle) => handle,
         Err(e) => {
             bar.abandon_with_message("failed");
-            return Outcome::Failed(crate::one_line(&e));
+            return Outcome::Failed(crate::errors::one_line(&e));
         }
     };
     if args.no_wait {
@@ -317,7 +317,7 @@ async fn upload_one(
                 Ok(_) => Outcome::Created(id),
                 Err(e) => Outcome::Failed(format!(
                     "activity {id} was created, but setting its sport failed: {}",
-                    crate::one_line(&e)
+                    crate::errors::one_line(&e)
                 )),
             }
         }
@@ -374,7 +374,7 @@ async fn process(
         .await;
         match polled {
             Ok(updated) => *handle = updated,
-            Err(e) => return Outcome::Failed(crate::one_line(&e)),
+            Err(e) => return Outcome::Failed(crate::errors::one_line(&e)),
         }
     }
     Outcome::Failed(format!("upload {} did not finish", handle.id()))
