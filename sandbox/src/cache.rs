@@ -13,8 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 
-use crate::state::ActivityFields;
-use crate::streams::Streams;
+use std::any::Any;
 
 /// How many activities' streams are kept (each up to about a megabyte).
 const STREAMS: usize = 48;
@@ -63,11 +62,19 @@ impl<V: Clone> Bounded<V> {
     }
 }
 
-/// The caches of one sandbox.
-#[derive(Debug)]
+/// A cached value of any type (the cache is kept by the world, below the types it holds).
+type Entry = Arc<dyn Any + Send + Sync>;
+
+/// The caches of one sandbox: streams and detailed renderings by activity id.
 pub(crate) struct Cache {
-    streams: Mutex<Bounded<Arc<Streams>>>,
-    detailed: Mutex<Bounded<Arc<(ActivityFields, Detailed)>>>,
+    streams: Mutex<Bounded<Entry>>,
+    detailed: Mutex<Bounded<Entry>>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
 }
 
 impl Default for Cache {
@@ -81,30 +88,44 @@ impl Default for Cache {
 
 impl Cache {
     /// The streams of activity `id`, derived with `make` the first time.
-    pub(crate) fn streams(&self, id: u64, make: impl FnOnce() -> Streams) -> Arc<Streams> {
-        if let Some(s) = lock(&self.streams).get(id) {
+    pub(crate) fn streams<S: Any + Send + Sync>(
+        &self,
+        id: u64,
+        make: impl FnOnce() -> S,
+    ) -> Arc<S> {
+        if let Some(s) = lock(&self.streams)
+            .get(id)
+            .and_then(|e| e.downcast::<S>().ok())
+        {
             return s;
         }
         // Derived outside the lock: other requests go on meanwhile.
         let s = Arc::new(make());
-        lock(&self.streams).insert(id, s.clone());
+        lock(&self.streams).insert(id, s.clone() as Entry);
         s
     }
 
     /// The detailed rendering of the activity with these fields, made with `make` unless
     /// one of the same fields is kept.
-    pub(crate) fn detailed(
+    pub(crate) fn detailed<F, D>(
         &self,
-        fields: &ActivityFields,
-        make: impl FnOnce() -> Detailed,
-    ) -> Arc<(ActivityFields, Detailed)> {
-        if let Some(kept) = lock(&self.detailed).get(fields.id)
+        id: u64,
+        fields: &F,
+        make: impl FnOnce() -> D,
+    ) -> Arc<(F, D)>
+    where
+        F: PartialEq + Clone + Send + Sync + 'static,
+        D: Send + Sync + 'static,
+    {
+        if let Some(kept) = lock(&self.detailed)
+            .get(id)
+            .and_then(|e| e.downcast::<(F, D)>().ok())
             && kept.0 == *fields
         {
             return kept;
         }
         let made = Arc::new((fields.clone(), make()));
-        lock(&self.detailed).insert(fields.id, made.clone());
+        lock(&self.detailed).insert(id, made.clone() as Entry);
         made
     }
 }

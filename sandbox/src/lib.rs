@@ -114,6 +114,7 @@ mod geo;
 mod inner;
 mod oauth;
 mod parse;
+mod points;
 mod processing;
 mod render;
 mod request;

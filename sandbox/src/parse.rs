@@ -3,8 +3,8 @@
 
 use chrono::DateTime;
 
+use super::points::RecordedPoint;
 use super::state::{Parsed, ParsedActivity};
-use super::streams::RecordedPoint;
 
 /// Largest decompressed size accepted, in bytes.
 const MAX_INFLATED: usize = 64 * 1024 * 1024;

@@ -478,7 +478,7 @@ pub(crate) fn summary_activity(world: &World, v: &View) -> Value {
 /// world and the activity's fields only (segments appear without the viewer's stars and
 /// PRs), which is what makes the kept bytes the answer.
 pub(crate) fn detailed(world: &World, state: &State, v: &View) -> Arc<(ActivityFields, Detailed)> {
-    world.cache.detailed(&v.fields, || {
+    world.cache.detailed(v.fields.id, &v.fields, || {
         let value = detailed_activity(world, state, v);
         Detailed {
             activity: serde_json::to_vec(&value).unwrap_or_default().into(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use stravalib::rate_limit::{daily_window_reset, short_window_reset};
 
-use super::streams::RecordedPoint;
+use super::points::RecordedPoint;
 use super::world::{self, Core, World};
 use stravalib::auth::Scope;
 
