@@ -679,3 +679,37 @@ fn the_sandbox_flag_needs_no_account() {
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
     assert_eq!(csv_rows(&quiet.stdout).1.len(), 3);
 }
+
+#[test]
+fn a_reader_that_leaves_early_is_not_an_error() {
+    use std::io::BufRead as _;
+    let t = TestSandbox::start(4);
+    let dir = temp_dir();
+    let all = all_activities(&t);
+    let id = all
+        .iter()
+        .find(|a| a.distance.unwrap_or(0.0) > 1000.0)
+        .and_then(|a| a.id)
+        .unwrap()
+        .to_string();
+    // `strava export ID --format csv | head -1`: far more than a pipe holds.
+    let mut command = strava(dir.path(), &["export", &id, "--format", "csv"]);
+    command
+        .envs(t.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("time,"));
+    // The reader is gone (dropped with its BufReader).
+    let mut stderr = child.stderr.take().unwrap();
+    let code = common::wait_bounded(&mut child, std::time::Duration::from_secs(60));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("error"), "{text}");
+}
