@@ -328,6 +328,15 @@ fn exports_read_back() {
     assert!(run.stdout.is_empty());
     let parsed =
         gpx::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).expect("valid GPX");
+    #[cfg(unix)]
+    {
+        // An ordinary file, as any other program would write it (not 0600).
+        use std::os::unix::fs::PermissionsExt as _;
+        let reference = dir.path().join("reference");
+        std::fs::write(&reference, b"x").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), mode(&reference));
+    }
     assert_eq!(parsed.version, gpx::GpxVersion::Gpx11);
     assert_eq!(parsed.tracks.len(), 1);
     let points: Vec<&gpx::Waypoint> = parsed.tracks[0]
