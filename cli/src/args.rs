@@ -28,8 +28,10 @@ stderr. Exit codes: 0 done, 1 failed, 2 bad usage, 75 stopped at the rate limit
 (--no-wait), 130 interrupted."
 )]
 pub struct Cli {
+    /// The options every command takes.
     #[command(flatten)]
     pub global: Global,
+    /// The task.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -200,6 +200,8 @@ pub enum TokenSource {
     Saved(Option<Vec<Scope>>),
     /// The embedded sandbox's athlete 0, with every scope.
     Sandbox,
+    /// The saved login could not be read (why); `login` can replace it.
+    Unreadable(String),
     /// None: commands that need an athlete fail with a hint to sign in.
     None,
 }
@@ -285,13 +287,15 @@ impl Ctx {
             }
             (None, None) => {
                 let store = paths.token_store();
-                match store.load().await.context("cannot load the saved login")? {
-                    Some(saved_tokens) => {
+                match store.load().await {
+                    Ok(Some(saved_tokens)) => {
                         let scopes = saved_tokens.scopes.clone();
                         builder = builder.token_store(store);
                         TokenSource::Saved(scopes)
                     }
-                    None => TokenSource::None,
+                    Ok(None) => TokenSource::None,
+                    // Only commands that need it fail; `login` writes a new one.
+                    Err(e) => TokenSource::Unreadable(e.to_string()),
                 }
             }
         };
@@ -351,7 +355,10 @@ impl Ctx {
 
     /// Fails with a hint to sign in when no tokens are configured.
     pub fn require_login(&self) -> Result<()> {
-        match self.tokens {
+        match &self.tokens {
+            TokenSource::Unreadable(why) => {
+                bail!("cannot use the saved login: {why} (or run `strava login` again)")
+            }
             TokenSource::None => bail!(
                 "not signed in: run `strava login` (or set STRAVA_ACCESS_TOKEN; try \
                  `strava --sandbox …` to use the offline sandbox)"

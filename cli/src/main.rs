@@ -75,10 +75,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Prints `e` as one line (its causes on their own lines with `-v`) and picks the exit
 /// code.
 fn report(e: &anyhow::Error, verbose: bool) -> ExitCode {
-    if e.chain().any(|c| {
+    let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    }) {
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+            || c.downcast_ref::<csv::Error>().is_some_and(|e| {
+                matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    };
+    if e.chain().any(broken_pipe) {
         // `strava activities | head`: the reader left; not an error.
         return ExitCode::SUCCESS;
     }

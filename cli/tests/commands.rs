@@ -328,6 +328,15 @@ fn exports_read_back() {
     assert!(run.stdout.is_empty());
     let parsed =
         gpx::read(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).expect("valid GPX");
+    #[cfg(unix)]
+    {
+        // An ordinary file, as any other program would write it (not 0600).
+        use std::os::unix::fs::PermissionsExt as _;
+        let reference = dir.path().join("reference");
+        std::fs::write(&reference, b"x").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), mode(&reference));
+    }
     assert_eq!(parsed.version, gpx::GpxVersion::Gpx11);
     assert_eq!(parsed.tracks.len(), 1);
     let points: Vec<&gpx::Waypoint> = parsed.tracks[0]
@@ -678,4 +687,38 @@ fn the_sandbox_flag_needs_no_account() {
     .ok();
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
     assert_eq!(csv_rows(&quiet.stdout).1.len(), 3);
+}
+
+#[test]
+fn a_reader_that_leaves_early_is_not_an_error() {
+    use std::io::BufRead as _;
+    let t = TestSandbox::start(4);
+    let dir = temp_dir();
+    let all = all_activities(&t);
+    let id = all
+        .iter()
+        .find(|a| a.distance.unwrap_or(0.0) > 1000.0)
+        .and_then(|a| a.id)
+        .unwrap()
+        .to_string();
+    // `strava export ID --format csv | head -1`: far more than a pipe holds.
+    let mut command = strava(dir.path(), &["export", &id, "--format", "csv"]);
+    command
+        .envs(t.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("time,"));
+    // The reader is gone (dropped with its BufReader).
+    let mut stderr = child.stderr.take().unwrap();
+    let code = common::wait_bounded(&mut child, std::time::Duration::from_secs(60));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("error"), "{text}");
 }

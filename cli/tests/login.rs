@@ -218,3 +218,30 @@ fn login_needs_the_app() {
     };
     assert!(half.stderr.contains("go together"), "{}", half.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_others_can_read_is_refused_and_login_replaces_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = TestSandbox::start(2);
+    let dir = temp_dir();
+    let tokens_file = dir.path().join("tokens.json");
+    std::fs::write(
+        &tokens_file,
+        br#"{"access_token":"a","refresh_token":"r","expires_at":0}"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&tokens_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut whoami = strava(dir.path(), &["whoami"]);
+    whoami.envs(app_env(&t));
+    let refused = common::run(whoami).expect_code(1);
+    assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+
+    let (child, url, rest) = start_login(&t, dir.path(), &[]);
+    t.block_on(async { reqwest::get(&url).await?.text().await })
+        .unwrap();
+    let (code, stdout, stderr) = finish(child, rest);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(mode(&tokens_file), 0o600);
+}

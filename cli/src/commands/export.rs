@@ -91,7 +91,16 @@ fn write_out(ctx: &Ctx, path: Option<&Path>, bytes: &[u8], what: &str) -> Result
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let fail = || format!("cannot write {}", path.display());
-    let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(fail)?;
+    // An export is an ordinary file: the mode a new file gets (0666 less the umask), not
+    // a temporary file's 0600.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".strava-export");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut temp = builder.tempfile_in(dir).with_context(fail)?;
     temp.write_all(bytes).with_context(fail)?;
     temp.as_file().sync_all().with_context(fail)?;
     temp.persist(path).map_err(|e| e.error).with_context(fail)?;

@@ -32,7 +32,9 @@ pub async fn run(ctx: &Ctx, format: Format) -> Result<()> {
     let (scopes, login) = match &ctx.tokens {
         TokenSource::Saved(scopes) => (scopes.clone(), "saved"),
         TokenSource::Sandbox => (Some(Scope::ALL.to_vec()), "sandbox"),
-        TokenSource::Given | TokenSource::None => (None, "environment"),
+        TokenSource::Given | TokenSource::None | TokenSource::Unreadable(_) => {
+            (None, "environment")
+        }
     };
     let scope_list: Option<Vec<String>> = scopes
         .as_ref()
