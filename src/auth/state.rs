@@ -21,10 +21,14 @@ use subtle::ConstantTimeEq;
 pub struct CsrfState(String);
 
 impl CsrfState {
-    /// 256 bits from the operating system's CSPRNG-seeded thread generator, URL-safe
-    /// base64 without padding (43 characters).
+    /// 256 bits from the operating system's CSPRNG, URL-safe base64 without padding
+    /// (43 characters).
+    ///
+    /// # Panics
+    /// If the operating system cannot give random bytes.
     pub fn generate() -> Self {
-        let bytes: [u8; 32] = rand::random();
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("random bytes from the operating system");
         Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 

@@ -291,7 +291,9 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let suffix: u64 = rand::random();
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("random bytes from the operating system");
+    let suffix = u64::from_ne_bytes(random);
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".{suffix:016x}.tmp"));

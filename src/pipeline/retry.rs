@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use reqwest::Method;
 
 /// Retry settings for transient failures: what [`Error::is_retryable`] says (connection
@@ -102,7 +101,13 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         // Half fixed, half random: never zero, never more than the cap.
-        Duration::from_nanos(nanos / 2 + rand::rng().random_range(0..=nanos / 2))
+        let mut random = [0u8; 8];
+        // Without random bytes (never on a supported OS), the midpoint of the range.
+        let random = match getrandom::fill(&mut random) {
+            Ok(()) => u64::from_ne_bytes(random) % (nanos / 2 + 1),
+            Err(_) => nanos / 4,
+        };
+        Duration::from_nanos(nanos / 2 + random)
     }
 
     pub(crate) fn may_retry(&self, attempt: u32, elapsed: Duration, next_wait: Duration) -> bool {
