@@ -61,6 +61,9 @@ async fn the_refresh_lock_is_exclusive_and_expires() {
     // Another athlete's lock is independent.
     b.lock_refresh(8).await.unwrap().unwrap().release().await;
     held.release().await;
+    // Redis sets the lock's 300 ms lifetime after `started`: whatever the load, the next
+    // holder gets it no sooner than 300 ms later (a little less allowed for granularity).
+    let started = std::time::Instant::now();
     let again = b
         .lock_refresh(7)
         .await
@@ -68,14 +71,14 @@ async fn the_refresh_lock_is_exclusive_and_expires() {
         .expect("released: free again");
     // Its holder dies: the lock is never released, and expires.
     again.abandon();
-    let started = std::time::Instant::now();
     let next = bounded("the lock expiring", b.lock_refresh(7))
         .await
         .unwrap()
         .unwrap();
     assert!(
-        started.elapsed() >= Duration::from_millis(200),
-        "waited for the expiry"
+        started.elapsed() >= Duration::from_millis(280),
+        "waited for the expiry: {:?}",
+        started.elapsed()
     );
     next.release().await;
 }
@@ -154,17 +157,21 @@ async fn a_refresh_lock_whose_holder_died_expires_and_the_next_refresh_proceeds(
     let store =
         RedisTokenStore::new(redis.connect().await, "app").with_lock_times(times.0, times.1);
     let (athlete, old) = expired_tokens(&sandbox, &store).await;
-    // A process took the lock and died before refreshing.
+    // A process took the lock and died before refreshing. Redis set the lock (and its
+    // 400 ms lifetime) after `started`, and the request cannot refresh before the lock
+    // expires: at least 400 ms pass, however slowly the client is built (a little less
+    // allowed for the two clocks' granularity).
     let dead = RedisTokenStore::new(redis.connect().await, "app").with_lock_times(times.0, times.1);
+    let started = std::time::Instant::now();
     dead.lock_refresh(athlete).await.unwrap().unwrap().abandon();
     let client = app_on(&sandbox, store.clone()).client_for(athlete).unwrap();
-    let started = std::time::Instant::now();
     bounded("the request", client.get_logged_in_athlete().send())
         .await
         .unwrap();
     assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "waited for the lock"
+        started.elapsed() >= Duration::from_millis(380),
+        "waited for the lock: {:?}",
+        started.elapsed()
     );
     let stored = store.load(athlete).await.unwrap().unwrap();
     assert_ne!(stored.refresh_token, old.refresh_token);
