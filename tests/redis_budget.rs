@@ -292,6 +292,66 @@ async fn a_request_close_to_the_quarter_hour_counts_in_the_next_window_too() {
 }
 
 #[tokio::test]
+async fn a_request_close_to_midnight_counts_in_the_next_day_too() {
+    let redis = RedisServer::start().await;
+    let budget = |app: &'static str, at: &str| {
+        let clock = Stopped(self::at(at));
+        let conn = redis.connect();
+        // Daily limits of one: the day decides.
+        async move {
+            raise(
+                RedisBudget::new(conn.await, app).with_limits((10, 1), (10, 1)),
+                clock,
+            )
+        }
+    };
+    // Half a second before midnight UTC: it may reach Strava the next day.
+    budget("app", "2026-03-10T23:59:59.500Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap();
+    let refused = budget("app", "2026-03-11T00:00:00.100Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.retry_at, at("2026-03-12T00:00:00Z"));
+    // A write counts in the next overall day only: the read day stays free.
+    let writes = |at: &str| {
+        let clock = Stopped(self::at(at));
+        let conn = redis.connect();
+        async move {
+            raise(
+                RedisBudget::new(conn.await, "writes").with_limits((10, 10), (10, 1)),
+                clock,
+            )
+        }
+    };
+    writes("2026-03-10T23:59:59.500Z")
+        .await
+        .acquire(&Method::POST)
+        .await
+        .unwrap();
+    let next_day = writes("2026-03-11T00:00:00.100Z").await;
+    next_day.acquire(&Method::GET).await.unwrap();
+    assert_eq!(next_day.status().unwrap().overall_daily().unwrap().usage, 2);
+    assert_eq!(next_day.status().unwrap().read_daily().unwrap().usage, 1);
+    // Any other quarter hour leaves the day alone.
+    budget("noon", "2026-03-10T11:59:59.500Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap();
+    let refused = budget("noon", "2026-03-10T12:00:00.100Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.retry_at, at("2026-03-11T00:00:00Z"), "same day");
+}
+
+#[tokio::test]
 async fn medium_priority_spaces_requests_across_processes() {
     let redis = RedisServer::start().await;
     // 10 s before the reset with 9 of 10 requests left: about a second apart.

@@ -169,7 +169,7 @@ impl<'a> Answer<'a> {
     /// (an undocumented limit, another application on the same key...).
     pub fn unexplained_429(&self, parsed: Option<&RateLimitStatus>) -> bool {
         self.status == StatusCode::TOO_MANY_REQUESTS
-            && !parsed.is_some_and(|p| p.exhausted_until(self.read).is_some())
+            && parsed.is_none_or(|p| p.exhausted_until(self.read).is_none())
     }
 }
 
