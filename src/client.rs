@@ -334,10 +334,10 @@ impl ClientBuilder {
     }
 
     /// Where the rate-limit policy keeps its counts (default: a fresh in-process
-    /// [`LocalBudget`](crate::rate_limit::LocalBudget) per client, or per
-    /// [`App`](crate::App)). Give clients one budget to share it: a `RedisBudget` (the
-    /// `redis` feature) shares it with other processes too. The policy, clock and ceiling
-    /// stay the builder's; a [`Custom`](RateLimitPolicy::Custom) limiter keeps its own.
+    /// [`LocalBudget`] per client, or per [`App`](crate::App)). Give clients one budget to
+    /// share it: a `RedisBudget` (the `redis` feature) shares it with other processes too.
+    /// The policy, clock and ceiling stay the builder's; a
+    /// [`Custom`](RateLimitPolicy::Custom) limiter keeps its own.
     pub fn rate_limit_budget(mut self, budget: Arc<dyn Budget>) -> Self {
         self.rate_limit_budget = Some(budget);
         self
