@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use stravalib::auth::{ClientCredentials, KeyedTokenStore, RedisTokenStore, Scope};
-use stravalib::rate_limit::{Clock, RateLimitPolicy, RedisBudget};
+use stravalib::rate_limit::{Clock, Priority, RateLimitPolicy, RedisBudget, SleepPolicy};
 use stravalib::{App, Client};
 use stravalib_sandbox::Sandbox;
 
@@ -282,17 +282,20 @@ async fn worker(args: &[String]) -> Result<(), String> {
         std::process::exit(3);
     }
     let budget = RedisBudget::new(connect(&url).await?, &app_key)
-        .with_clock(clock)
-        .with_clock_speed(SPEED)
         // A request on its way across a quarter hour counts in both windows: 100 ms of
         // real latency are three minutes of sandbox time.
         .with_boundary_margin(Duration::from_secs(180))
         .with_limits((LIMITS[0], LIMITS[1]), (LIMITS[2], LIMITS[3]));
+    // The usual sleep policy on the shared budget; waits are slept SPEED times shorter.
+    let limiter = SleepPolicy::new(Priority::High)
+        .with_clock(clock)
+        .with_clock_speed(SPEED)
+        .with_budget(std::sync::Arc::new(budget));
     let builder = Client::builder()
         .base_url(flag(args, "--api").ok_or("--api")?)
         .oauth_base(flag(args, "--oauth").ok_or("--oauth")?)
         .clock(clock)
-        .rate_limit(RateLimitPolicy::Custom(std::sync::Arc::new(budget)));
+        .rate_limit(RateLimitPolicy::Custom(std::sync::Arc::new(limiter)));
     let credentials = ClientCredentials::new(
         number(args, "--client-id", 0),
         flag(args, "--secret").ok_or("--secret")?,

@@ -62,7 +62,11 @@ impl Pending {
     }
 
     fn add(&mut self, state: CsrfState) {
-        let now = Instant::now();
+        self.add_at(state, Instant::now());
+    }
+
+    /// Hands out `state` at `now`; at most `MAX_PENDING` are kept (the oldest go first).
+    fn add_at(&mut self, state: CsrfState, now: Instant) {
         self.forget_expired(now);
         if self.states.len() >= MAX_PENDING {
             self.states.pop_front();
@@ -72,12 +76,77 @@ impl Pending {
 
     /// Takes the state `returned`, if it was handed out and has not expired.
     fn take(&mut self, returned: &str) -> Option<CsrfState> {
-        self.forget_expired(Instant::now());
+        self.take_at(returned, Instant::now())
+    }
+
+    fn take_at(&mut self, returned: &str, now: Instant) -> Option<CsrfState> {
+        self.forget_expired(now);
         let position = self
             .states
             .iter()
             .position(|(s, _)| s.verify(returned).is_ok())?;
         self.states.remove(position).map(|(s, _)| s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(n: usize) -> CsrfState {
+        CsrfState::from_stored(format!("state-{n:05}"))
+    }
+
+    #[test]
+    fn a_state_is_taken_once() {
+        let mut pending = Pending::default();
+        let now = Instant::now();
+        pending.add_at(state(1), now);
+        assert!(
+            pending.take_at("state-00002", now).is_none(),
+            "never handed out"
+        );
+        assert!(pending.take_at("state-00001", now).is_some());
+        assert!(pending.take_at("state-00001", now).is_none(), "used once");
+    }
+
+    #[test]
+    fn states_expire_after_their_ttl() {
+        let mut pending = Pending::default();
+        let t0 = Instant::now();
+        pending.add_at(state(1), t0);
+        pending.add_at(state(2), t0 + STATE_TTL / 2);
+        pending.add_at(state(3), t0 + STATE_TTL / 2);
+        assert!(
+            pending.take_at("state-00001", t0 + STATE_TTL).is_some(),
+            "at the TTL"
+        );
+        let later = t0 + STATE_TTL / 2 + STATE_TTL;
+        assert!(
+            pending.take_at("state-00002", later).is_some(),
+            "just in time"
+        );
+        let expired = later + Duration::from_millis(1);
+        assert!(pending.take_at("state-00003", expired).is_none(), "expired");
+        assert!(pending.states.is_empty(), "forgotten");
+    }
+
+    #[test]
+    fn at_most_max_pending_states_are_kept_the_oldest_go_first() {
+        let mut pending = Pending::default();
+        let now = Instant::now();
+        for n in 0..MAX_PENDING + 2 {
+            pending.add_at(state(n), now);
+        }
+        assert_eq!(pending.states.len(), MAX_PENDING);
+        assert!(pending.take_at(state(0).as_str(), now).is_none(), "dropped");
+        assert!(pending.take_at(state(1).as_str(), now).is_none(), "dropped");
+        assert!(pending.take_at(state(2).as_str(), now).is_some());
+        assert!(
+            pending
+                .take_at(state(MAX_PENDING + 1).as_str(), now)
+                .is_some()
+        );
     }
 }
 

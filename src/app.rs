@@ -52,10 +52,9 @@ impl App {
     /// An app with `credentials`, keeping tokens in `store`, whose clients are built from
     /// `builder` (base URL, timeouts, rate-limit policy...). The builder's HTTP client and
     /// rate limiter are made once here, so every client of the app shares them: give it a
-    /// `RedisBudget` (the `redis` feature) through
-    /// [`RateLimitPolicy::Custom`](crate::rate_limit::RateLimitPolicy::Custom) to share the
-    /// budget with other processes too. Its credentials and token store are replaced by
-    /// the app's.
+    /// `RedisBudget` (the `redis` feature) with
+    /// [`ClientBuilder::rate_limit_budget`] to share the budget with other processes too.
+    /// Its credentials and token store are replaced by the app's.
     pub fn new(
         credentials: ClientCredentials,
         store: impl KeyedTokenStore + 'static,

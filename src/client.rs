@@ -19,7 +19,10 @@ use crate::pipeline::{
     DEFAULT_REFRESH_MARGIN, Pipeline, Refresher, RetryPolicy, Shared, TokenManager, http_client,
     oauth_http_client,
 };
-use crate::rate_limit::{Clock, DEFAULT_MAX_WAIT, RateLimitPolicy, RateLimitStatus, SystemClock};
+use crate::rate_limit::{
+    Budget, Clock, DEFAULT_MAX_WAIT, LocalBudget, RateLimitPolicy, RateLimitStatus, RateLimiter,
+    SystemClock,
+};
 
 pub use crate::pipeline::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
@@ -240,6 +243,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
     rate_limit: Option<RateLimitPolicy>,
+    rate_limit_budget: Option<Arc<dyn Budget>>,
     max_rate_limit_wait: Option<Duration>,
     retry: Option<RetryPolicy>,
     token_store: Option<Arc<dyn TokenStore>>,
@@ -326,6 +330,16 @@ impl ClientBuilder {
     /// How to respect Strava's rate limits (default: sleep at high priority).
     pub fn rate_limit(mut self, policy: impl Into<RateLimitPolicy>) -> Self {
         self.rate_limit = Some(policy.into());
+        self
+    }
+
+    /// Where the rate-limit policy keeps its counts (default: a fresh in-process
+    /// [`LocalBudget`] per client, or per [`App`](crate::App)). Give clients one budget to
+    /// share it: a `RedisBudget` (the `redis` feature) shares it with other processes too.
+    /// The policy, clock and ceiling stay the builder's; a
+    /// [`Custom`](RateLimitPolicy::Custom) limiter keeps its own.
+    pub fn rate_limit_budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.rate_limit_budget = Some(budget);
         self
     }
 
@@ -439,20 +453,25 @@ impl ClientBuilder {
                 self.user_agent.clone(),
             )?);
         }
-        let limiter = self
-            .rate_limit
-            .take()
-            .unwrap_or_default()
-            .into_limiter_with(
-                self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
-                self.max_rate_limit_wait.unwrap_or(DEFAULT_MAX_WAIT),
-            );
+        let limiter = self.limiter();
         self.rate_limit = Some(RateLimitPolicy::Custom(limiter));
         Ok(self)
     }
 
+    /// The rate limiter of the builder's policy, on its budget, clock and ceiling.
+    fn limiter(&self) -> Arc<dyn RateLimiter> {
+        self.rate_limit.clone().unwrap_or_default().into_limiter_on(
+            self.rate_limit_budget
+                .clone()
+                .unwrap_or_else(|| Arc::new(LocalBudget::new())),
+            self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
+            self.max_rate_limit_wait.unwrap_or(DEFAULT_MAX_WAIT),
+        )
+    }
+
     /// Builds the client. Fails on an unusable base URL or HTTP client setting.
     pub fn build(self) -> Result<Client> {
+        let limiter = self.limiter();
         let base_url = match (self.base_url, self.server, self.api_base) {
             (Some(url), _, _) => url,
             (None, None, None) => BASE_URL.to_owned(),
@@ -493,11 +512,6 @@ impl ClientBuilder {
             self.token_store,
             self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
             self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
-        );
-        let policy = self.rate_limit.unwrap_or_default();
-        let limiter = policy.into_limiter_with(
-            self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            self.max_rate_limit_wait.unwrap_or(DEFAULT_MAX_WAIT),
         );
         let mut allowed = vec![host_port(&parsed), host_port(&oauth_base)];
         allowed.extend(self.allowed_hosts);

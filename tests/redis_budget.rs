@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use stravalib::rate_limit::{Clock, RateLimiter, RedisBudget};
+use stravalib::rate_limit::{
+    Budget, Clock, Priority, RaiseOnLimit, RateLimiter, RedisBudget, SleepPolicy,
+};
 
 use redis_support::RedisServer;
 
@@ -37,6 +39,20 @@ fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     h
 }
 
+/// The raise policy on `budget`, reading `clock`.
+fn raise(budget: RedisBudget, clock: impl Clock + 'static) -> RaiseOnLimit {
+    RaiseOnLimit::new()
+        .with_clock(clock)
+        .with_budget(Arc::new(budget))
+}
+
+/// The sleep policy with `priority` on `budget`, reading `clock`.
+fn sleep(budget: RedisBudget, clock: impl Clock + 'static, priority: Priority) -> SleepPolicy {
+    SleepPolicy::new(priority)
+        .with_clock(clock)
+        .with_budget(Arc::new(budget))
+}
+
 async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(30), f)
         .await
@@ -47,18 +63,14 @@ async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
 async fn two_processes_never_exceed_the_shared_budget() {
     let redis = RedisServer::start().await;
     let clock = Stopped(at("2026-03-10T12:05:00Z"));
-    let a = Arc::new(
-        RedisBudget::new(redis.connect().await, "app-1")
-            .raise_on_limit()
-            .with_clock(clock)
-            .with_limits((30, 1000), (20, 500)),
-    );
-    let b = Arc::new(
-        RedisBudget::new(redis.connect().await, "app-1")
-            .raise_on_limit()
-            .with_clock(clock)
-            .with_limits((30, 1000), (20, 500)),
-    );
+    let a = Arc::new(raise(
+        RedisBudget::new(redis.connect().await, "app-1").with_limits((30, 1000), (20, 500)),
+        clock,
+    ));
+    let b = Arc::new(raise(
+        RedisBudget::new(redis.connect().await, "app-1").with_limits((30, 1000), (20, 500)),
+        clock,
+    ));
     // 60 reads and 60 writes racing from both processes: at most 20 reads fit the read
     // window, and the overall one takes 30 requests in all.
     let tasks = (0..120).map(|i| {
@@ -87,18 +99,18 @@ async fn two_processes_never_exceed_the_shared_budget() {
 #[tokio::test]
 async fn other_applications_and_windows_are_counted_apart() {
     let redis = RedisServer::start().await;
-    let one = RedisBudget::new(redis.connect().await, "app-1")
-        .raise_on_limit()
-        .with_clock(Stopped(at("2026-03-10T12:14:00Z")))
-        .with_limits((1, 1000), (1, 1000));
-    let other = RedisBudget::new(redis.connect().await, "app-2")
-        .raise_on_limit()
-        .with_clock(Stopped(at("2026-03-10T12:14:00Z")))
-        .with_limits((1, 1000), (1, 1000));
-    let next_window = RedisBudget::new(redis.connect().await, "app-1")
-        .raise_on_limit()
-        .with_clock(Stopped(at("2026-03-10T12:15:00Z")))
-        .with_limits((1, 1000), (1, 1000));
+    let one = raise(
+        RedisBudget::new(redis.connect().await, "app-1").with_limits((1, 1000), (1, 1000)),
+        Stopped(at("2026-03-10T12:14:00Z")),
+    );
+    let other = raise(
+        RedisBudget::new(redis.connect().await, "app-2").with_limits((1, 1000), (1, 1000)),
+        Stopped(at("2026-03-10T12:14:00Z")),
+    );
+    let next_window = raise(
+        RedisBudget::new(redis.connect().await, "app-1").with_limits((1, 1000), (1, 1000)),
+        Stopped(at("2026-03-10T12:15:00Z")),
+    );
     one.acquire(&Method::GET).await.unwrap();
     assert!(one.acquire(&Method::GET).await.is_err());
     other.acquire(&Method::GET).await.unwrap();
@@ -117,8 +129,15 @@ async fn other_applications_and_windows_are_counted_apart() {
 async fn strava_headers_reconcile_the_counts_the_larger_wins() {
     let redis = RedisServer::start().await;
     let clock = Stopped(at("2026-03-10T12:05:00Z"));
-    let a = RedisBudget::new(redis.connect().await, "app").with_clock(clock);
-    let b = RedisBudget::new(redis.connect().await, "app").with_clock(clock);
+    let a_budget = Arc::new(RedisBudget::new(redis.connect().await, "app"));
+    let a = SleepPolicy::default()
+        .with_clock(clock)
+        .with_budget(a_budget.clone());
+    let b = sleep(
+        RedisBudget::new(redis.connect().await, "app"),
+        clock,
+        Priority::High,
+    );
 
     let permit = a.acquire(&Method::GET).await.unwrap();
     // Strava saw other traffic of the application: 57 this quarter hour, 300 today.
@@ -128,7 +147,10 @@ async fn strava_headers_reconcile_the_counts_the_larger_wins() {
         ("x-readratelimit-limit", "100,1000"),
         ("x-readratelimit-usage", "40,250"),
     ]);
-    a.reconcile(&permit, StatusCode::OK, &answer).await.unwrap();
+    a_budget
+        .reconcile(&permit, StatusCode::OK, &answer)
+        .await
+        .unwrap();
     b.acquire(&Method::GET).await.unwrap();
     let status = b.status().unwrap();
     assert_eq!(status.overall_short().unwrap().usage, 58);
@@ -141,7 +163,10 @@ async fn strava_headers_reconcile_the_counts_the_larger_wins() {
         ("x-ratelimit-limit", "200,2000"),
         ("x-ratelimit-usage", "3,3"),
     ]);
-    a.reconcile(&permit, StatusCode::OK, &stale).await.unwrap();
+    a_budget
+        .reconcile(&permit, StatusCode::OK, &stale)
+        .await
+        .unwrap();
     b.acquire(&Method::POST).await.unwrap();
     assert_eq!(b.status().unwrap().overall_short().unwrap().usage, 59);
 
@@ -150,15 +175,16 @@ async fn strava_headers_reconcile_the_counts_the_larger_wins() {
         ("x-ratelimit-limit", "59,2000"),
         ("x-ratelimit-usage", "59,302"),
     ]);
-    let b_raise = RedisBudget::new(redis.connect().await, "app")
+    let b_budget = Arc::new(RedisBudget::new(redis.connect().await, "app"));
+    let b_raise = RaiseOnLimit::new()
         .with_clock(clock)
-        .raise_on_limit();
+        .with_budget(b_budget.clone());
     let p = b_raise.acquire(&Method::POST).await.unwrap();
-    b_raise
+    b_budget
         .reconcile(&p, StatusCode::OK, &tighter)
         .await
         .unwrap();
-    assert_eq!(b_raise.limits()[0], 59);
+    assert_eq!(b_budget.limits()[0], 59);
     let refused = b_raise.acquire(&Method::POST).await.unwrap_err();
     assert_eq!(refused.retry_at, at("2026-03-10T12:15:00Z"));
 }
@@ -167,12 +193,8 @@ async fn strava_headers_reconcile_the_counts_the_larger_wins() {
 async fn a_429_marks_the_window_spent_for_every_process() {
     let redis = RedisServer::start().await;
     let clock = Stopped(at("2026-03-10T12:05:00Z"));
-    let a = RedisBudget::new(redis.connect().await, "app")
-        .with_clock(clock)
-        .raise_on_limit();
-    let b = RedisBudget::new(redis.connect().await, "app")
-        .with_clock(clock)
-        .raise_on_limit();
+    let a = raise(RedisBudget::new(redis.connect().await, "app"), clock);
+    let b = raise(RedisBudget::new(redis.connect().await, "app"), clock);
     b.acquire(&Method::POST).await.unwrap();
     let permit = a.acquire(&Method::GET).await.unwrap();
     // A 429 whose headers show nothing spent (another application sharing the key, an
@@ -190,7 +212,11 @@ async fn a_429_marks_the_window_spent_for_every_process() {
     assert_eq!(refused.retry_at, at("2026-03-10T12:15:00Z"));
     assert!(b.acquire(&Method::POST).await.is_err(), "overall spent too");
     // The sleep policy says how long to wait: until the quarter hour.
-    let sleeper = RedisBudget::new(redis.connect().await, "app").with_clock(clock);
+    let sleeper = sleep(
+        RedisBudget::new(redis.connect().await, "app"),
+        clock,
+        Priority::High,
+    );
     assert_eq!(
         sleeper.on_rate_limited(&HeaderMap::new()),
         Some(Duration::from_secs(10 * 60))
@@ -208,10 +234,13 @@ async fn the_sleep_policy_waits_for_the_reset_and_refuses_past_its_ceiling() {
     // 150 ms before the quarter hour, running in real time.
     let start = at("2026-03-10T12:14:59.850Z");
     let clock = stravalib::rate_limit::TokioClock::starting_at(start);
-    let budget = RedisBudget::new(redis.connect().await, "app")
-        .with_clock(clock)
-        .with_boundary_margin(Duration::ZERO)
-        .with_limits((1, 100), (1, 100));
+    let budget = sleep(
+        RedisBudget::new(redis.connect().await, "app")
+            .with_boundary_margin(Duration::ZERO)
+            .with_limits((1, 100), (1, 100)),
+        clock,
+        Priority::High,
+    );
     budget.acquire(&Method::GET).await.unwrap();
     let permit = bounded("waiting out the window", budget.acquire(&Method::GET))
         .await
@@ -219,9 +248,11 @@ async fn the_sleep_policy_waits_for_the_reset_and_refuses_past_its_ceiling() {
     assert!(permit.granted_at() >= at("2026-03-10T12:15:00Z"));
 
     // Spent for the day: a wait until midnight is past the 15-minute ceiling.
-    let daily = RedisBudget::new(redis.connect().await, "daily")
-        .with_clock(Stopped(start))
-        .with_limits((10, 1), (10, 1));
+    let daily = sleep(
+        RedisBudget::new(redis.connect().await, "daily").with_limits((10, 1), (10, 1)),
+        Stopped(start),
+        Priority::High,
+    );
     daily.acquire(&Method::GET).await.unwrap();
     let refused = daily.acquire(&Method::GET).await.unwrap_err();
     assert_eq!(refused.retry_at, at("2026-03-11T00:00:00Z"));
@@ -234,11 +265,12 @@ async fn a_request_close_to_the_quarter_hour_counts_in_the_next_window_too() {
         let clock = Stopped(self::at(at));
         let conn = redis.connect();
         async move {
-            RedisBudget::new(conn.await, app)
-                .raise_on_limit()
-                .with_clock(clock)
-                .with_boundary_margin(margin)
-                .with_limits((1, 100), (1, 100))
+            raise(
+                RedisBudget::new(conn.await, app)
+                    .with_boundary_margin(margin)
+                    .with_limits((1, 100), (1, 100)),
+                clock,
+            )
         }
     };
     let margin = stravalib::rate_limit::DEFAULT_BOUNDARY_MARGIN;
@@ -260,20 +292,80 @@ async fn a_request_close_to_the_quarter_hour_counts_in_the_next_window_too() {
 }
 
 #[tokio::test]
+async fn a_request_close_to_midnight_counts_in_the_next_day_too() {
+    let redis = RedisServer::start().await;
+    let budget = |app: &'static str, at: &str| {
+        let clock = Stopped(self::at(at));
+        let conn = redis.connect();
+        // Daily limits of one: the day decides.
+        async move {
+            raise(
+                RedisBudget::new(conn.await, app).with_limits((10, 1), (10, 1)),
+                clock,
+            )
+        }
+    };
+    // Half a second before midnight UTC: it may reach Strava the next day.
+    budget("app", "2026-03-10T23:59:59.500Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap();
+    let refused = budget("app", "2026-03-11T00:00:00.100Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.retry_at, at("2026-03-12T00:00:00Z"));
+    // A write counts in the next overall day only: the read day stays free.
+    let writes = |at: &str| {
+        let clock = Stopped(self::at(at));
+        let conn = redis.connect();
+        async move {
+            raise(
+                RedisBudget::new(conn.await, "writes").with_limits((10, 10), (10, 1)),
+                clock,
+            )
+        }
+    };
+    writes("2026-03-10T23:59:59.500Z")
+        .await
+        .acquire(&Method::POST)
+        .await
+        .unwrap();
+    let next_day = writes("2026-03-11T00:00:00.100Z").await;
+    next_day.acquire(&Method::GET).await.unwrap();
+    assert_eq!(next_day.status().unwrap().overall_daily().unwrap().usage, 2);
+    assert_eq!(next_day.status().unwrap().read_daily().unwrap().usage, 1);
+    // Any other quarter hour leaves the day alone.
+    budget("noon", "2026-03-10T11:59:59.500Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap();
+    let refused = budget("noon", "2026-03-10T12:00:00.100Z")
+        .await
+        .acquire(&Method::GET)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.retry_at, at("2026-03-11T00:00:00Z"), "same day");
+}
+
+#[tokio::test]
 async fn medium_priority_spaces_requests_across_processes() {
     let redis = RedisServer::start().await;
     // 10 s before the reset with 9 of 10 requests left: about a second apart.
     let clock = Stopped(at("2026-03-10T12:14:50Z"));
-    let a = RedisBudget::new(redis.connect().await, "app")
-        .with_clock(clock)
-        .with_priority(stravalib::rate_limit::Priority::Medium)
+    let medium = |conn| {
+        sleep(
+            RedisBudget::new(conn, "app").with_limits((10, 100), (10, 100)),
+            clock,
+            Priority::Medium,
+        )
         .with_max_wait(Duration::from_millis(500))
-        .with_limits((10, 100), (10, 100));
-    let b = RedisBudget::new(redis.connect().await, "app")
-        .with_clock(clock)
-        .with_priority(stravalib::rate_limit::Priority::Medium)
-        .with_max_wait(Duration::from_millis(500))
-        .with_limits((10, 100), (10, 100));
+    };
+    let a = medium(redis.connect().await);
+    let b = medium(redis.connect().await);
     a.acquire(&Method::GET).await.unwrap();
     // The other process's grant spaces this one: its wait (about 1.1 s) is past the
     // ceiling, so it is refused with the time it may go.
@@ -302,14 +394,12 @@ async fn a_client_on_the_sandbox_reconciles_through_the_pipeline() {
             .await
             .unwrap();
     }
-    let budget: Arc<dyn RateLimiter> = Arc::new(
-        RedisBudget::new(redis.connect().await, "sandbox-app").with_clock(sandbox.clock()),
-    );
+    let budget = Arc::new(RedisBudget::new(redis.connect().await, "sandbox-app"));
+    // The builder's policy (sleep, high priority) and clock (the sandbox's) on the budget.
     let client = sandbox
         .client_builder()
-        .rate_limit(stravalib::rate_limit::RateLimitPolicy::Custom(
-            budget.clone(),
-        ))
+        .rate_limit(stravalib::rate_limit::RateLimitPolicy::default())
+        .rate_limit_budget(budget.clone())
         .build()
         .unwrap();
     bounded("a request", client.get_logged_in_athlete().send())

@@ -1,15 +1,16 @@
-//! The shared engine behind the provided policies: reservations, waits, refusals.
+//! The shared engine behind the provided policies: what to do with a budget's answers
+//! (send, wait, refuse), and the permits of granted requests.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use tokio::sync::Notify;
 
+use super::budget::*;
 use super::clock::*;
 use super::priority::*;
 use super::status::*;
@@ -26,59 +27,6 @@ use super::status::*;
 /// [`ClientBuilder::max_rate_limit_wait`](crate::ClientBuilder::max_rate_limit_wait).
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Default)]
-pub(super) struct Shared {
-    pub(super) state: Mutex<State>,
-    pub(super) notify: Notify,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct State {
-    /// What Strava last reported, plus headerless responses counted locally.
-    pub(super) known: Option<RateLimitStatus>,
-    /// Requests granted and not yet answered, by [`Kind`].
-    pub(super) in_flight: [u32; 2],
-    /// When the last request counting against each [`Kind`] was granted (for spacing).
-    pub(super) last_grant: [Option<DateTime<Utc>>; 2],
-    /// Set by a 429 the headers did not explain: nothing is sent before this time.
-    pub(super) blocked_until: Option<DateTime<Utc>>,
-}
-
-impl State {
-    fn release(&mut self, read: bool) {
-        for kind in Kind::for_request(read) {
-            let n = &mut self.in_flight[*kind as usize];
-            *n = n.saturating_sub(1);
-        }
-    }
-
-    /// Merges a response's parsed headers; `sent` is `Some(read)` when the response is to a
-    /// request this limiter granted (then missing headers count it locally).
-    fn merge(&mut self, parsed: Option<RateLimitStatus>, sent: Option<bool>, at: DateTime<Utc>) {
-        let Some(known) = &mut self.known else {
-            self.known = parsed;
-            return;
-        };
-        known.observed_at = known.observed_at.max(at);
-        for kind in [Kind::Overall, Kind::Read] {
-            let new = parsed.as_ref().and_then(|p| p.kind(kind));
-            let counts = sent.is_some_and(|read| Kind::for_request(read).contains(&kind));
-            let slot = known.kind_mut(kind);
-            match (slot.as_mut(), new) {
-                (Some(old), Some(new)) => *old = old.merged(new),
-                (None, Some(new)) => *slot = Some(new),
-                (Some(old), None) if counts => *old = old.as_of(at).plus(1),
-                _ => {}
-            }
-        }
-    }
-}
-
-pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    // The state stays consistent between statements, so a poisoned lock is still usable.
-    state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Mode {
     Raise,
@@ -86,33 +34,44 @@ pub(super) enum Mode {
     Unlimited,
 }
 
-pub(super) enum Decision {
-    Grant,
-    Wait(Duration),
-    Refuse(RateLimited),
-}
-
+/// The policies' shared code: what to do with a [`Budget`]'s answers.
 #[derive(Debug)]
 pub(super) struct Engine {
     pub(super) mode: Mode,
-    pub(super) shared: Arc<Shared>,
+    pub(super) budget: Arc<dyn Budget>,
     pub(super) clock: Arc<dyn Clock>,
     /// The longest single wait of the sleep mode; a longer one is refused instead.
     pub(super) max_wait: Duration,
+    /// How many clock seconds pass per real second (waits are slept this many times
+    /// shorter).
+    pub(super) speed: u32,
 }
 
 impl Engine {
     pub(super) fn new(mode: Mode) -> Self {
         Self {
             mode,
-            shared: Arc::default(),
+            budget: Arc::new(LocalBudget::new()),
             clock: Arc::new(SystemClock),
             max_wait: DEFAULT_MAX_WAIT,
+            speed: 1,
         }
     }
 
-    /// Waiting until `retry_at`, or refusing at once when that is longer than the ceiling.
-    fn wait_or_refuse(&self, st: &State, now: DateTime<Utc>, retry_at: DateTime<Utc>) -> Decision {
+    fn refuse(&self, retry_at: DateTime<Utc>) -> RateLimited {
+        tracing::debug!(%retry_at, "rate limiter refused a request");
+        RateLimited {
+            retry_at,
+            status: self.budget.status(),
+        }
+    }
+
+    /// The wait until `retry_at`, or the refusal when the policy does not wait that long.
+    fn wait_or_refuse(
+        &self,
+        now: DateTime<Utc>,
+        retry_at: DateTime<Utc>,
+    ) -> Result<Duration, RateLimited> {
         let wait = until(now, retry_at);
         if wait > self.max_wait {
             tracing::debug!(
@@ -121,61 +80,9 @@ impl Engine {
                 %retry_at,
                 "rate limiter wait is longer than its ceiling: refusing"
             );
-            return Decision::Refuse(RateLimited {
-                retry_at,
-                status: st.known.clone(),
-            });
+            return Err(self.refuse(retry_at));
         }
-        Decision::Wait(wait)
-    }
-
-    fn decide(&self, st: &State, now: DateTime<Utc>, read: bool) -> Decision {
-        if self.mode == Mode::Unlimited {
-            return Decision::Grant;
-        }
-        let effective = st
-            .known
-            .as_ref()
-            .map(|k| k.as_of(now).plus_in_flight(st.in_flight));
-        let exhausted = effective.as_ref().and_then(|e| e.exhausted_until(read));
-        let blocked = st.blocked_until.filter(|t| *t > now);
-        if let Some(retry_at) = exhausted.max(blocked) {
-            return match self.mode {
-                Mode::Raise => Decision::Refuse(RateLimited {
-                    retry_at,
-                    status: st.known.clone(),
-                }),
-                _ => self.wait_or_refuse(st, now, retry_at),
-            };
-        }
-        if let (Mode::Sleep(priority), Some(effective)) = (self.mode, &effective) {
-            let wait = Kind::for_request(read)
-                .iter()
-                .filter_map(|k| {
-                    let last = st.last_grant[*k as usize]?;
-                    let spacing = priority.spacing(effective.kind(*k)?, now);
-                    Some(until(now, add(last, spacing)))
-                })
-                .max()
-                .unwrap_or(Duration::ZERO);
-            if !wait.is_zero() {
-                return self.wait_or_refuse(st, now, add(now, wait));
-            }
-        }
-        Decision::Grant
-    }
-
-    fn grant(&self, st: &mut State, now: DateTime<Utc>, read: bool) -> Permit {
-        for kind in Kind::for_request(read) {
-            let n = &mut st.in_flight[*kind as usize];
-            *n = n.saturating_add(1);
-            st.last_grant[*kind as usize] = Some(now);
-        }
-        Permit {
-            read,
-            granted_at: now,
-            release: Release::Reserved(self.shared.clone()),
-        }
+        Ok(wait)
     }
 
     pub(super) fn acquire<'a>(
@@ -183,26 +90,45 @@ impl Engine {
         method: &'a Method,
     ) -> BoxFuture<'a, Result<Permit, RateLimited>> {
         let read = is_read(method);
+        let (priority, enforce) = match self.mode {
+            Mode::Raise => (Priority::High, true),
+            Mode::Sleep(priority) => (priority, true),
+            Mode::Unlimited => (Priority::High, false),
+        };
         Box::pin(async move {
             loop {
-                // Registered before deciding, so a release in between is not missed.
-                let released = self.shared.notify.notified();
-                let wait = {
-                    let mut st = lock(&self.shared.state);
-                    let now = self.clock.now();
-                    match self.decide(&st, now, read) {
-                        Decision::Grant => return Ok(self.grant(&mut st, now, read)),
-                        Decision::Refuse(refused) => {
-                            tracing::debug!(retry_at = %refused.retry_at, "rate limiter refused a request");
-                            return Err(refused);
-                        }
-                        Decision::Wait(wait) => wait,
+                // Registered before asking, so a release in between is not missed.
+                let changed = self.budget.changed();
+                let now = self.clock.now();
+                let mut request = Reservation::new(read, now, priority);
+                if !enforce {
+                    request = request.unchecked();
+                }
+                let retry_at = match self.budget.reserve(request).await {
+                    Ok(Reserved::Granted) => {
+                        return Ok(Permit {
+                            read,
+                            granted_at: now,
+                            release: Release::Budget(self.budget.clone()),
+                        });
                     }
+                    Err(err) => {
+                        // Fail closed: without the budget, nothing is sent.
+                        tracing::warn!(error = %err, "rate-limit budget unavailable: refusing");
+                        return Err(self.refuse(err.retry_at));
+                    }
+                    Ok(Reserved::Exhausted { until }) | Ok(Reserved::Spaced { until }) => until,
+                };
+                let wait = match self.mode {
+                    Mode::Sleep(_) => self.wait_or_refuse(now, retry_at)?,
+                    _ => return Err(self.refuse(retry_at)),
                 };
                 tracing::debug!(?wait, read, "rate limiter waiting before a request");
+                // Never a busy loop: at least a millisecond between two looks.
+                let sleep = (wait / self.speed).max(Duration::from_millis(1));
                 tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = released => {}
+                    () = tokio::time::sleep(sleep) => {}
+                    () = changed => {}
                 }
             }
         })
@@ -210,27 +136,13 @@ impl Engine {
 
     pub(super) fn record(&self, mut permit: Permit, status: StatusCode, headers: &HeaderMap) {
         let now = self.clock.now();
-        let ours = permit.is_reserved_on(&self.shared);
-        // Strava counted the request when it arrived: its count belongs to the window the
-        // request was sent in, even when the answer comes after that window reset.
-        let at = if ours { permit.granted_at } else { now };
-        let parsed = RateLimitStatus::from_headers_at(headers, at);
-        let explained = parsed
-            .as_ref()
-            .is_some_and(|p| p.exhausted_until(permit.read).is_some());
-        {
-            let mut st = lock(&self.shared.state);
-            if ours {
-                st.release(permit.read);
-                permit.disarm();
-            }
-            st.merge(parsed, ours.then_some(permit.read), at);
-            if status == StatusCode::TOO_MANY_REQUESTS && !explained {
-                // A limit the headers do not show: hold everything until the next reset.
-                let until = short_window_reset(now);
-                tracing::debug!(%until, "429 without an exhausted window in its headers");
-                st.blocked_until = st.blocked_until.max(Some(until));
-            }
+        let ours = permit.is_reserved_on(&self.budget);
+        let granted_at = ours.then_some(permit.granted_at);
+        self.budget
+            .record(Answer::new(permit.read, granted_at, now, status, headers));
+        if ours {
+            // `record` ended the reservation.
+            permit.disarm();
         }
         drop(permit);
     }
@@ -240,9 +152,8 @@ impl Engine {
             return None;
         };
         let now = self.clock.now();
-        let st = lock(&self.shared.state);
-        let blocked = st.blocked_until.filter(|t| *t > now);
-        let retry_at = match &st.known {
+        let blocked = self.budget.blocked_until().filter(|t| *t > now);
+        let retry_at = match self.budget.status() {
             // `record` has seen the answer: the windows still exhausted now (none when the
             // window the 429 counted in has reset since: retry at once).
             Some(known) => known.as_of(now).exhausted_until(true).max(blocked),
@@ -262,11 +173,11 @@ impl Engine {
             );
             return None;
         }
-        Some(wait)
+        Some(wait / self.speed)
     }
 
     pub(super) fn status(&self) -> Option<RateLimitStatus> {
-        lock(&self.shared.state).known.clone()
+        self.budget.status()
     }
 }
 
@@ -284,8 +195,8 @@ pub struct Permit {
 pub(super) enum Release {
     /// Nothing to release.
     Nothing,
-    /// A reservation in one of this module's limiters.
-    Reserved(Arc<Shared>),
+    /// A reservation in a [`Budget`].
+    Budget(Arc<dyn Budget>),
     /// A custom limiter's release function.
     Custom(Box<dyn FnOnce() + Send + Sync>),
 }
@@ -329,8 +240,8 @@ impl Permit {
         drop(self);
     }
 
-    fn is_reserved_on(&self, shared: &Arc<Shared>) -> bool {
-        matches!(&self.release, Release::Reserved(s) if Arc::ptr_eq(s, shared))
+    fn is_reserved_on(&self, budget: &Arc<dyn Budget>) -> bool {
+        matches!(&self.release, Release::Budget(b) if Arc::ptr_eq(b, budget))
     }
 
     /// Forgets the reservation without releasing it (the caller released it).
@@ -343,11 +254,7 @@ impl Drop for Permit {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.release, Release::Nothing) {
             Release::Nothing => {}
-            Release::Reserved(shared) => {
-                lock(&shared.state).release(self.read);
-                // A slot came back without a request being counted: let waiters look again.
-                shared.notify.notify_waiters();
-            }
+            Release::Budget(budget) => budget.release(self.read),
             Release::Custom(release) => release(),
         }
     }
@@ -357,7 +264,7 @@ impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let release = match self.release {
             Release::Nothing => "nothing",
-            Release::Reserved(_) => "reserved",
+            Release::Budget(_) => "reserved",
             Release::Custom(_) => "custom",
         };
         f.debug_struct("Permit")

@@ -29,7 +29,8 @@
 //! # Policies
 //!
 //! The client asks a [`RateLimiter`] before each request. Pick one with [`RateLimitPolicy`]
-//! on the client builder, or implement the trait yourself:
+//! on the client builder, or implement the trait yourself. The provided policies keep
+//! their counts in a [`Budget`] (in this process by default; see [Budgets](#budgets)):
 //!
 //! | Policy                              | Before each request                          | A window is exhausted                          | Strava answers 429                 |
 //! |-------------------------------------|----------------------------------------------|------------------------------------------------|------------------------------------|
@@ -76,16 +77,35 @@
 //! assert_eq!(Priority::Medium.wait(&status, &Method::POST, now), Duration::from_secs(1));
 //! ```
 //!
+//! # Budgets
+//!
+//! The policies keep their counts in a [`Budget`]: the latest usage Strava reported, the
+//! requests granted since, and (for spacing) when the last one was. A budget answers one
+//! question atomically — does this request fit, and if so count it
+//! ([`Budget::reserve`]) — and learns from Strava's answers ([`Budget::record`]); the
+//! policy decides what to do when it does not fit (refuse, or wait up to its ceiling and
+//! ask again). So the same policies run on any budget:
+//!
+//! - [`LocalBudget`], the default: in this process (see below). Each client (or
+//!   [`App`](crate::App)) gets a fresh one; share one with
+//!   [`ClientBuilder::rate_limit_budget`](crate::ClientBuilder::rate_limit_budget) or the
+//!   policies' `with_budget`, for example a `Low` priority backfill and `High` priority
+//!   interactive requests drawing on one budget;
+//! - `RedisBudget` (the `redis` feature): in Redis, one budget for every process of the
+//!   application (see [below](#several-processes-one-application));
+//! - your own, implementing [`Budget`].
+//!
 //! # Concurrency
 //!
-//! Tasks sharing a client share one limiter. A request that has been allowed but has not
-//! been answered yet is *in flight*: it is reserved against the remaining budget of every
-//! window it counts against, so 50 tasks racing for the last 10 requests of a window send 10
-//! and the other 40 wait (or fail, with [`RaiseOnLimit`]) until the window resets. When the
-//! response arrives its headers replace the known usage (Strava's count is authoritative)
-//! and the reservation is released; a request that failed without a response releases its
-//! reservation when its [`Permit`] is dropped. A response without rate-limit headers counts
-//! as one more request locally. The state is kept behind a `std::sync::Mutex` that is never
+//! Tasks sharing a client share one limiter and its budget. A request that has been allowed
+//! but has not been answered yet is *in flight*: the [`LocalBudget`] reserves it against the
+//! remaining budget of every window it counts against, so 50 tasks racing for the last 10
+//! requests of a window send 10 and the other 40 wait (or fail, with [`RaiseOnLimit`])
+//! until the window resets. When the response arrives its headers replace the known usage
+//! (Strava's count is authoritative) and the reservation is released; a request that
+//! failed without a response releases its reservation when its [`Permit`] is dropped (and
+//! wakes the requests waiting for room). A response without rate-limit headers counts as
+//! one more request locally. The state is kept behind a `std::sync::Mutex` that is never
 //! held across an `.await`.
 //!
 //! # Several processes, one application
@@ -101,7 +121,9 @@
 //! If you run many workers, the `redis` feature's `RedisBudget` keeps one budget for all of
 //! them in Redis: every request is counted against the application's windows before it is
 //! sent (atomically, one round trip), so together they never overshoot, and a 429 one of
-//! them gets holds back the others too. Without Redis:
+//! them gets holds back the others too. Give it to the builder with
+//! [`ClientBuilder::rate_limit_budget`](crate::ClientBuilder::rate_limit_budget) (or to a
+//! policy with `with_budget`): the policies work unchanged on top. Without Redis:
 //!
 //! - share one client (and so one limiter) per process, rather than one client per task;
 //! - give each process a share of the budget (for example a [`RateLimitPolicy::Custom`]
@@ -120,6 +142,7 @@
 //! Strava just before it and come back as 429 answers. Tests use a paused tokio clock with
 //! a [`TokioClock`], whose UTC time advances with tokio's clock.
 
+mod budget;
 mod clock;
 mod engine;
 mod limiter;
@@ -129,6 +152,7 @@ mod priority;
 mod redis_budget;
 mod status;
 
+pub use budget::{Answer, Budget, BudgetError, LocalBudget, Reservation, Reserved};
 pub use clock::{
     Clock, RATE_LIMIT_LIMIT, RATE_LIMIT_USAGE, READ_RATE_LIMIT_LIMIT, READ_RATE_LIMIT_USAGE,
     SystemClock, TokioClock, daily_window_reset, is_read, short_window_reset,

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
+use super::budget::*;
 use super::clock::*;
 use super::engine::*;
 use super::limiter::*;
@@ -44,13 +45,16 @@ macro_rules! delegate_to_engine {
 /// fails fast with [`RateLimited`], carrying the reset time, without being sent. A 429 is
 /// returned as the rate-limited error too, and until the reset the limiter refuses requests
 /// that count against the exhausted window.
+///
+/// The counts are kept in a fresh [`LocalBudget`] unless given another [`Budget`] with
+/// [`with_budget`](Self::with_budget) (a `RedisBudget` to share them between processes).
 #[derive(Debug)]
 pub struct RaiseOnLimit {
     engine: Engine,
 }
 
 impl RaiseOnLimit {
-    /// A limiter reading UTC time from the [`SystemClock`].
+    /// A limiter reading UTC time from the [`SystemClock`], on a fresh [`LocalBudget`].
     pub fn new() -> Self {
         Self {
             engine: Engine::new(Mode::Raise),
@@ -62,6 +66,18 @@ impl RaiseOnLimit {
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.engine.clock = Arc::new(clock);
         self
+    }
+
+    /// The same limiter keeping its counts in `budget` (shared with whoever else holds it).
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.engine.budget = budget;
+        self
+    }
+
+    /// The budget it keeps its counts in.
+    pub fn budget(&self) -> &Arc<dyn Budget> {
+        &self.engine.budget
     }
 }
 
@@ -83,6 +99,10 @@ delegate_to_engine!(RaiseOnLimit);
 /// away, the pipeline returns the rate-limited error instead of waiting. The ceiling bounds
 /// each wait the policy decides on: a request woken early (another request's reservation
 /// released) decides again from the time it wakes.
+///
+/// The counts are kept in a fresh [`LocalBudget`] unless given another [`Budget`] with
+/// [`with_budget`](Self::with_budget) (a `RedisBudget` to share them between processes;
+/// the spacing of `Medium` and `Low` then counts from the last grant of any of them).
 #[derive(Debug)]
 pub struct SleepPolicy {
     priority: Priority,
@@ -90,7 +110,8 @@ pub struct SleepPolicy {
 }
 
 impl SleepPolicy {
-    /// A limiter with `priority`, reading UTC time from the [`SystemClock`].
+    /// A limiter with `priority`, reading UTC time from the [`SystemClock`], on a fresh
+    /// [`LocalBudget`].
     pub fn new(priority: Priority) -> Self {
         Self {
             priority,
@@ -114,6 +135,27 @@ impl SleepPolicy {
         self
     }
 
+    /// The same limiter keeping its counts in `budget` (shared with whoever else holds it).
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.engine.budget = budget;
+        self
+    }
+
+    /// For a clock that runs `factor` times faster than real time (a sped-up sandbox
+    /// clock in tests and demos): waits are computed on the clock, then slept `factor`
+    /// times shorter. The ceiling stays in clock time. Default 1; `0` is taken as 1.
+    #[must_use]
+    pub fn with_clock_speed(mut self, factor: u32) -> Self {
+        self.engine.speed = factor.max(1);
+        self
+    }
+
+    /// The budget it keeps its counts in.
+    pub fn budget(&self) -> &Arc<dyn Budget> {
+        &self.engine.budget
+    }
+
     /// The priority it waits by.
     pub fn priority(&self) -> Priority {
         self.priority
@@ -135,8 +177,9 @@ impl Default for SleepPolicy {
 
 delegate_to_engine!(SleepPolicy);
 
-/// No limiting at all: never waits, never refuses, never retries a 429. It still records
-/// Strava's headers, so [`RateLimiter::status`] reports the usage.
+/// No limiting at all: never waits, never refuses, never retries a 429. It still counts
+/// its requests in its budget and records Strava's headers, so [`RateLimiter::status`]
+/// reports the usage (and policies sharing the budget see its requests).
 #[derive(Debug)]
 pub struct NoLimit {
     engine: Engine,
@@ -154,6 +197,13 @@ impl NoLimit {
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.engine.clock = Arc::new(clock);
+        self
+    }
+
+    /// The same limiter counting its requests in `budget`.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.engine.budget = budget;
         self
     }
 }
@@ -209,14 +259,28 @@ impl RateLimitPolicy {
         clock: Arc<dyn Clock>,
         max_wait: Duration,
     ) -> Arc<dyn RateLimiter> {
+        self.into_limiter_on(Arc::new(LocalBudget::new()), clock, max_wait)
+    }
+
+    /// Like [`into_limiter_with`](Self::into_limiter_with), keeping the counts in `budget`
+    /// (a `Custom` limiter is returned as is and keeps its own).
+    pub fn into_limiter_on(
+        self,
+        budget: Arc<dyn Budget>,
+        clock: Arc<dyn Clock>,
+        max_wait: Duration,
+    ) -> Arc<dyn RateLimiter> {
         match self {
-            RateLimitPolicy::RaiseOnLimit => Arc::new(RaiseOnLimit::new().with_clock(clock)),
+            RateLimitPolicy::RaiseOnLimit => {
+                Arc::new(RaiseOnLimit::new().with_clock(clock).with_budget(budget))
+            }
             RateLimitPolicy::Sleep(priority) => Arc::new(
                 SleepPolicy::new(priority)
                     .with_clock(clock)
-                    .with_max_wait(max_wait),
+                    .with_max_wait(max_wait)
+                    .with_budget(budget),
             ),
-            RateLimitPolicy::None => Arc::new(NoLimit::new().with_clock(clock)),
+            RateLimitPolicy::None => Arc::new(NoLimit::new().with_clock(clock).with_budget(budget)),
             RateLimitPolicy::Custom(limiter) => limiter,
         }
     }
