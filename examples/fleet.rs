@@ -18,8 +18,13 @@
 //! ```
 //!
 //! R and T must be 0, M at most L, and F equal to A (each token expires once during the
-//! run). `--kill-mid-refresh` first runs a worker that takes an athlete's refresh lock
-//! and dies holding it: the others wait for the lock to expire, then refresh.
+//! run). `--kill-mid-refresh` first kills two workers mid-refresh: one takes the first
+//! athlete's refresh lock and dies holding it; the other is killed (SIGKILL) while its
+//! token request for the second athlete is at the server, which has already rotated the
+//! refresh token and holds its answer back. The fleet then waits for the locks to expire
+//! and refreshes with the stored tokens (the refresh token the dead worker used stays
+//! valid until its successor is used, as on Strava); F is then A + 1, the killed refresh
+//! counted.
 
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,7 +33,7 @@ use chrono::{DateTime, Utc};
 use stravalib::auth::{ClientCredentials, KeyedTokenStore, RedisTokenStore, Scope};
 use stravalib::rate_limit::{Clock, Priority, RateLimitPolicy, RedisBudget, SleepPolicy};
 use stravalib::{App, Client};
-use stravalib_sandbox::Sandbox;
+use stravalib_sandbox::{Fault, Sandbox};
 
 /// Sandbox seconds per real second: a 15-minute window passes in half a second.
 const SPEED: u32 = 1800;
@@ -197,6 +202,26 @@ async fn coordinator(args: &[String]) -> Result<(), String> {
         eprintln!(
             "fleet: a worker died holding athlete {}'s refresh lock ({status})",
             ids[0]
+        );
+        // The second athlete's token request reaches the server, which rotates the token
+        // and holds the answer back; the worker is killed before the answer arrives.
+        let victim = *ids.get(1).ok_or("--kill-mid-refresh needs two athletes")?;
+        sandbox.faults().inject(
+            Fault::answer_late(Duration::from_secs(60))
+                .times(1)
+                .on("POST", "/oauth/token"),
+        );
+        let mut child = common(1, 1).spawn().map_err(|e| e.to_string())?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !sandbox.stats().refreshes.contains_key(&victim) {
+            if std::time::Instant::now() > deadline {
+                return Err("the killed worker's token request never reached the server".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.kill().await.map_err(|e| e.to_string())?;
+        eprintln!(
+            "fleet: a worker was killed (SIGKILL) during athlete {victim}'s token request, after the server rotated the token"
         );
     }
     let started = std::time::Instant::now();

@@ -14,6 +14,8 @@ enum FaultKind {
     Truncated,
     /// Serve the real answer, late (see [`Fault::delay`]).
     Latency,
+    /// Handle the request at once, then hold its answer back (see [`Fault::answer_late`]).
+    LateAnswer,
 }
 
 /// A fault to inject into the sandbox's answers (see [`Faults::inject`]).
@@ -77,6 +79,13 @@ impl Fault {
     /// timeouts see it).
     pub fn delay(latency: Duration) -> Self {
         Self::new(FaultKind::Latency).with_delay(latency)
+    }
+
+    /// Handle the request at once (its effects applied: a token rotated, an activity
+    /// created), then hold the answer back for `latency` (real time). A client that gives
+    /// up or dies meanwhile misses an answer the server acted on.
+    pub fn answer_late(latency: Duration) -> Self {
+        Self::new(FaultKind::LateAnswer).with_delay(latency)
     }
 
     /// Adds latency before this fault's answer.
@@ -151,7 +160,10 @@ struct Rule {
 /// What the server does with a request a fault matched.
 #[derive(Debug, Clone)]
 pub(crate) struct Action {
+    /// Wait this long before handling the request.
     pub(crate) delay: Option<Duration>,
+    /// Wait this long after handling the request, before answering.
+    pub(crate) delay_answer: Option<Duration>,
     pub(crate) outcome: Outcome,
 }
 
@@ -203,10 +215,12 @@ impl Faults {
             FaultKind::Status(s) => Outcome::Status(s),
             FaultKind::Html(s) => Outcome::Html(s),
             FaultKind::Truncated => Outcome::Truncate,
-            FaultKind::Latency => Outcome::Pass,
+            FaultKind::Latency | FaultKind::LateAnswer => Outcome::Pass,
         };
+        let late = rule.fault.kind == FaultKind::LateAnswer;
         Some(Action {
-            delay: rule.fault.delay,
+            delay: rule.fault.delay.filter(|_| !late),
+            delay_answer: rule.fault.delay.filter(|_| late),
             outcome,
         })
     }

@@ -26,6 +26,7 @@ pub(crate) async fn handle(
     let path = req.uri().path().to_owned();
     let action = inner.faults.take(method.as_str(), &path);
     let mut truncate_body = false;
+    let delay_answer = action.as_ref().and_then(|a| a.delay_answer);
     if let Some(action) = action {
         if let Some(delay) = action.delay {
             tokio::time::sleep(delay).await;
@@ -88,6 +89,9 @@ pub(crate) async fn handle(
         && response.status().is_success()
     {
         inner.stats.refreshed(athlete_id);
+    }
+    if let Some(late) = delay_answer {
+        tokio::time::sleep(late).await;
     }
     if truncate_body {
         truncate(response).await
