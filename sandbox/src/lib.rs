@@ -628,6 +628,8 @@ impl SandboxBuilder {
         });
         let mut router = axum::Router::new()
             .fallback(router::handle)
+            // Uploads of long activities are several MB: axum's 2 MB default is too small.
+            .layer(axum::extract::DefaultBodyLimit::max(request::BODY_LIMIT))
             .with_state(inner.clone());
         if self.compression {
             router = router.layer(tower_http::compression::CompressionLayer::new());

@@ -230,6 +230,58 @@ const GPX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </gpx>"#;
 
 #[tokio::test]
+async fn an_upload_of_several_megabytes_is_accepted() {
+    let raw = Raw::with(
+        Sandbox::builder()
+            .seed(6)
+            .upload_processing(0, Duration::ZERO),
+    )
+    .await;
+    // About 40,000 one-second samples (11 hours): some 3.5 MB of GPX.
+    let mut gpx = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Long</name><trkseg>"#,
+    );
+    for i in 0..40_000u32 {
+        let (h, m, s) = (6 + i / 3600, (i / 60) % 60, i % 60);
+        gpx.push_str(&format!(
+            "<trkpt lat=\"{:.6}\" lon=\"4.880000\"><ele>1.0</ele><time>2026-04-02T{h:02}:{m:02}:{s:02}Z</time></trkpt>\n",
+            52.36 + f64::from(i) * 0.00002
+        ));
+    }
+    gpx.push_str("</trkseg></trk></gpx>\n");
+    assert!(gpx.len() > 3_000_000, "{} bytes", gpx.len());
+    let r = raw
+        .http
+        .post(raw.url("/uploads"))
+        .bearer_auth(&raw.token)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(gpx.into_bytes()).file_name("long.gpx"),
+                )
+                .text("data_type", "gpx"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let status = raw
+        .ok(&format!("/uploads/{}", created["id"].as_u64().unwrap()))
+        .await;
+    assert!(status["error"].is_null(), "{status}");
+    let activity = raw
+        .ok(&format!(
+            "/activities/{}",
+            status["activity_id"].as_u64().unwrap()
+        ))
+        .await;
+    assert_eq!(activity["elapsed_time"], json!(39_999), "{activity}");
+}
+
+#[tokio::test]
 async fn uploads_read_their_fields_from_the_query_string_too() {
     let raw = Raw::with(
         Sandbox::builder()
