@@ -238,25 +238,6 @@ impl Track {
         )
     }
 
-    /// The slope of the altitude at fraction `t`, in meters per unit of `t` (divide by
-    /// the length for a grade).
-    pub(crate) fn slope(&self, t: f64) -> f64 {
-        let t = t.clamp(0.0, 1.0);
-        let (u, sign) = match self.shape {
-            Shape::OutAndBack if t > 0.5 => (1.0 - t, -1.0),
-            _ => (t, 1.0),
-        };
-        let mut d = 0.0;
-        for &(amp, periods, phase) in &self.hills {
-            if periods == 0.0 {
-                d += amp;
-            } else {
-                d += amp * 2.0 * PI * periods * (2.0 * PI * periods * u + phase).cos();
-            }
-        }
-        sign * d
-    }
-
     /// Altitude at fraction `t` of the track, in meters.
     pub(crate) fn altitude(&self, t: f64) -> f64 {
         let t = t.clamp(0.0, 1.0);
