@@ -574,13 +574,18 @@ fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
         && s.has_latlng()
     {
         // Every `step`-th position and the last (without deriving the others).
+        // A `while` loop: no iterator calls per point in a debug build.
         let n = s.len();
         let step = (n / 1_500).max(1);
-        let mut at: Vec<usize> = (0..n).step_by(step).collect();
-        if (n - 1) % step != 0 {
-            at.push(n - 1);
+        let mut pts = Vec::with_capacity(n / step + 2);
+        let mut i = 0;
+        while i < n {
+            pts.extend(s.latlng_at(i));
+            i += step;
         }
-        let pts: Vec<(f64, f64)> = at.into_iter().filter_map(|i| s.latlng_at(i)).collect();
+        if (n - 1) % step != 0 {
+            pts.extend(s.latlng_at(n - 1));
+        }
         polyline = geo::encode_polyline(&pts);
     }
     if let Some(map) = o.get_mut("map").and_then(Value::as_object_mut) {
@@ -881,46 +886,61 @@ fn best_efforts(world: &World, v: &View, s: &Streams) -> Value {
     };
     let total = distance.last().copied().unwrap_or(0.0);
     let athlete_id = world.athletes[v.athlete].id;
+    // The distances the activity covers (ascending).
+    let wanted = BEST_EFFORTS
+        .iter()
+        .take_while(|(_, meters)| *meters <= total)
+        .count();
+    // The fastest window of each length, with one two-pointer sweep for all lengths:
+    // `from[j]` is the latest start at least `meters[j]` before the current end.
+    // Slices and `while` loops: no calls per sample in a debug build.
+    let (d, time) = (&distance[..], &s.time[..]);
+    let mut meters = [0.0f64; BEST_EFFORTS.len()];
+    for (m, (_, x)) in meters.iter_mut().zip(BEST_EFFORTS) {
+        *m = *x;
+    }
+    let mut from = [0usize; BEST_EFFORTS.len()];
+    let mut best = [(i64::MAX, 0usize, 0usize); BEST_EFFORTS.len()];
+    let mut to = 0;
+    while to < d.len() {
+        let (end, at) = (d[to], time[to]);
+        let mut j = 0;
+        // Longer windows than the distance so far cannot fit yet.
+        while j < wanted && end - d[0] >= meters[j] {
+            let m = meters[j];
+            let mut f = from[j];
+            while f < to && end - d[f + 1] >= m {
+                f += 1;
+            }
+            from[j] = f;
+            let t = at - time[f];
+            if t < best[j].0 {
+                best[j] = (t, f, to);
+            }
+            j += 1;
+        }
+        to += 1;
+    }
     let mut out = Vec::new();
-    for (j, (name, meters)) in BEST_EFFORTS.iter().enumerate() {
-        if *meters > total {
-            break;
-        }
-        // The fastest window of this length, with a two-pointer sweep.
-        // Slices and `while` loops: no calls per sample in a debug build.
-        let (d, time, meters) = (&distance[..], &s.time[..], *meters);
-        let (mut best, mut best_at) = (i64::MAX, (0usize, 0usize));
-        let (mut from, mut to) = (0usize, 0usize);
-        while to < d.len() {
-            while from < to && d[to] - d[from + 1] >= meters {
-                from += 1;
-            }
-            if d[to] - d[from] >= meters {
-                let t = time[to] - time[from];
-                if t < best {
-                    best = t;
-                    best_at = (from, to);
-                }
-            }
-            to += 1;
-        }
-        if best == i64::MAX {
+    for (j, (name, meters)) in BEST_EFFORTS.iter().enumerate().take(wanted) {
+        let (elapsed, start, end) = best[j];
+        if elapsed == i64::MAX {
             continue;
         }
-        let offset = s.time[best_at.0] - s.time[0];
+        let offset = s.time[start] - s.time[0];
         out.push(json!({
             "id": BEST_EFFORT_BASE + (v.id - ACTIVITY_BASE) * 16 + j as u64,
             "resource_state": 2,
             "name": name,
             "activity": {"id": v.id, "resource_state": 1},
             "athlete": meta_athlete(athlete_id),
-            "elapsed_time": best,
-            "moving_time": best,
+            "elapsed_time": elapsed,
+            "moving_time": elapsed,
             "start_date": iso(v.start + offset),
             "start_date_local": local_iso(v.start + offset, v.utc_offset),
             "distance": meters,
-            "start_index": best_at.0,
-            "end_index": best_at.1,
+            "start_index": start,
+            "end_index": end,
             "pr_rank": Value::Null,
             "achievements": [],
         }));

@@ -32,6 +32,8 @@ pub(crate) struct Streams {
     watts: OnceLock<Option<Vec<i64>>>,
     temp: OnceLock<Option<Vec<i64>>>,
     grade_smooth: OnceLock<Option<Vec<f64>>>,
+    /// A generated activity's track on a grid (see [`Path`]), made on first use.
+    path: OnceLock<Path>,
     /// How a generated activity's other streams are derived (`None`: all are given).
     recipe: Option<Box<Recipe>>,
 }
@@ -109,6 +111,7 @@ impl Streams {
             watts: OnceLock::from(given.watts),
             temp: OnceLock::from(given.temp),
             grade_smooth: OnceLock::from(given.grade_smooth),
+            path: OnceLock::new(),
             recipe: None,
         }
     }
@@ -133,11 +136,19 @@ impl Streams {
         }
     }
 
+    /// A generated activity's track on a grid.
+    fn path(&self, recipe: &Recipe, track: &Track) -> &Path {
+        self.path.get_or_init(|| Path::new(track, recipe.distance))
+    }
+
     /// Position `i`: the same as `latlng()[i]`, without deriving the others.
     pub(crate) fn latlng_at(&self, i: usize) -> Option<(f64, f64)> {
         match (self.latlng.get(), &self.recipe) {
             (Some(ll), _) => ll.as_ref().map(|ll| ll[i]),
-            (None, Some(r)) => r.track.as_ref().map(|t| t.point(self.fraction(r, i))),
+            (None, Some(r)) => {
+                let track = r.track.as_ref()?;
+                Some(self.path(r, track).point(self.fraction(r, i)))
+            }
             (None, None) => None,
         }
     }
@@ -147,10 +158,10 @@ impl Streams {
         self.latlng
             .get_or_init(|| {
                 let r = self.recipe.as_ref()?;
-                let track = r.track.as_ref()?;
+                let path = self.path(r, r.track.as_ref()?);
                 Some(
                     (0..self.len())
-                        .map(|i| track.point(self.fraction(r, i)))
+                        .map(|i| path.point(self.fraction(r, i)))
                         .collect(),
                 )
             })
@@ -345,6 +356,18 @@ pub(crate) fn time_at(core: &Core, i: usize) -> i64 {
     t
 }
 
+/// `x.clamp(lo, hi)` without a call (the method is one in a debug build).
+#[inline(always)]
+fn within(x: f64, lo: f64, hi: f64) -> f64 {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
 /// `sin(phase + k·step)` for k = 0, 1, 2, …: a rotating unit vector, so a sample costs a
 /// few multiplications instead of a sine.
 struct Wave {
@@ -384,19 +407,20 @@ impl Profile {
     const GRID: usize = 512;
 
     fn new(track: &Track) -> Self {
-        let g = Self::GRID as f64;
         Self {
-            altitude: (0..=Self::GRID)
-                .map(|k| track.altitude(k as f64 / g))
-                .collect(),
+            altitude: track.altitude_grid(Self::GRID),
         }
     }
 
     /// (grid interval, offset into it) of fraction `t`.
     #[inline(always)]
     fn locate(t: f64) -> (usize, f64) {
-        let x = t.clamp(0.0, 1.0) * Self::GRID as f64;
-        let k = (x as usize).min(Self::GRID - 1);
+        let x = within(t, 0.0, 1.0) * Self::GRID as f64;
+        let k = if x >= (Self::GRID - 1) as f64 {
+            Self::GRID - 1
+        } else {
+            x as usize
+        };
         (k, x - k as f64)
     }
 
@@ -413,6 +437,37 @@ impl Profile {
     fn slope(&self, t: f64) -> f64 {
         let (k, _) = Self::locate(t);
         (self.altitude[k + 1] - self.altitude[k]) * Self::GRID as f64
+    }
+}
+
+/// A track's positions on an even grid of its length, joined by straight lines: a
+/// lookup per sample instead of sines. Grid points lie about 50 m apart (at most 512 of
+/// them), so the lines stay within a meter or two of the smooth track.
+#[derive(Clone, Debug)]
+struct Path {
+    points: Vec<(f64, f64)>,
+}
+
+impl Path {
+    fn new(track: &Track, length: f64) -> Self {
+        let intervals = ((length / 50.0) as usize).clamp(16, 512);
+        Self {
+            points: track.sample(intervals + 1),
+        }
+    }
+
+    /// Position at fraction `t` of the track.
+    fn point(&self, t: f64) -> (f64, f64) {
+        let intervals = self.points.len() - 1;
+        let x = within(t, 0.0, 1.0) * intervals as f64;
+        let k = if x >= (intervals - 1) as f64 {
+            intervals - 1
+        } else {
+            x as usize
+        };
+        let f = x - k as f64;
+        let (a, b) = (self.points[k], self.points[k + 1]);
+        (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f)
     }
 }
 
@@ -457,13 +512,13 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
             let mut w = 1.0 + 0.12 * slow.next() + 0.06 * fast.next() + rng.uniform(-0.04, 0.04);
             if let Some(p) = &profile {
                 let g = p.slope(u) * per_meter;
-                w *= (1.0 - 2.5 * g).clamp(0.45, 1.6);
+                w *= within(1.0 - 2.5 * g, 0.45, 1.6);
                 grade[i] = g;
             }
             if i == pause_at.wrapping_add(1) {
                 w = 0.02;
             }
-            let w = w.max(0.02);
+            let w = if w < 0.02 { 0.02 } else { w };
             weight[i] = w;
             moving[i] = w > 0.1;
             time[i] = i as i64 * step + if i > pause_at { stop } else { 0 };
@@ -518,11 +573,11 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
         let mut i = 0;
         while i < n {
             let u = i as f64 / last;
-            let warmup = 0.9 + 0.1 * f64::min(u * 8.0, 1.0);
+            let warmup = 0.9 + 0.1 * within(u * 8.0, 0.0, 1.0);
             let g = if grade.is_empty() {
                 0.0
             } else {
-                (100.0 * grade[i]).clamp(-35.0, 35.0)
+                within(100.0 * grade[i], -35.0, 35.0)
             };
             let x = avg * warmup
                 + swing * wave.next()
@@ -530,7 +585,7 @@ pub(crate) fn generate(world: &World, core: &Core) -> Streams {
                 + g
                 + 3.0 * (u - 0.5)
                 + rng.uniform(-2.0, 2.0);
-            out[i] = x.clamp(avg - 45.0, max).round() as i64;
+            out[i] = within(x, avg - 45.0, max).round() as i64;
             i += 1;
         }
         hr
