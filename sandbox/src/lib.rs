@@ -112,6 +112,7 @@ mod error;
 mod faults;
 mod geo;
 mod inner;
+mod json;
 mod oauth;
 mod parse;
 mod points;

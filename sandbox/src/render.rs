@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::cache::Detailed;
 use super::geo::{self, Track};
+use super::json;
 use super::state::{ActivityFields, Source, State, Upload, UploadState, View};
 use super::streams::{self, Streams};
 use super::world::{
@@ -16,7 +17,28 @@ use super::world::{
 };
 
 /// `2026-03-10T12:00:00Z`.
+///
+/// The civil date by Howard Hinnant's `civil_from_days`, written with the standard
+/// library's formatting: chrono's formatter parses its pattern every time, unoptimized in
+/// the debug builds users' test suites run in. Years outside 1-9999 go through chrono.
 pub(crate) fn iso(ts: i64) -> String {
+    let (days, secs) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if (1..=9999).contains(&year) {
+        return format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            secs / 3_600,
+            secs % 3_600 / 60,
+            secs % 60
+        );
+    }
     DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H:%M:%SZ")
@@ -481,10 +503,8 @@ pub(crate) fn detailed(world: &World, state: &State, v: &View) -> Arc<(ActivityF
     world.cache.detailed(v.fields.id, &v.fields, || {
         let value = detailed_activity(world, state, v);
         Detailed {
-            activity: serde_json::to_vec(&value).unwrap_or_default().into(),
-            laps: serde_json::to_vec(&value["laps"])
-                .unwrap_or_default()
-                .into(),
+            activity: json::to_vec(&value).into(),
+            laps: json::to_vec(&value["laps"]).into(),
         }
     })
 }
@@ -494,6 +514,7 @@ fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
     let mut value = summary_activity(world, v);
     let athlete = &world.athletes[v.athlete];
     let streams = activity_streams(world, v);
+    let totals = streams.as_deref().map(Totals::new);
     let o = value.as_object_mut().expect("an object");
     o.insert("resource_state".into(), json!(3));
     let detail_rng = |salt: u64| world::rng(&[v.core().map_or(v.id, |c| c.detail_seed), salt]);
@@ -550,14 +571,20 @@ fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
 
     let mut polyline = String::new();
     if let Some(s) = &streams
-        && let Some(ll) = &s.latlng
+        && s.has_latlng()
     {
-        let step = (ll.len() / 1_500).max(1);
-        let mut pts: Vec<(f64, f64)> = ll.iter().step_by(step).copied().collect();
-        if let (Some(last), Some(p)) = (ll.last(), pts.last())
-            && last != p
-        {
-            pts.push(*last);
+        // Every `step`-th position and the last (without deriving the others).
+        // A `while` loop: no iterator calls per point in a debug build.
+        let n = s.len();
+        let step = (n / 1_500).max(1);
+        let mut pts = Vec::with_capacity(n / step + 2);
+        let mut i = 0;
+        while i < n {
+            pts.extend(s.latlng_at(i));
+            i += step;
+        }
+        if (n - 1) % step != 0 {
+            pts.extend(s.latlng_at(n - 1));
         }
         polyline = geo::encode_polyline(&pts);
     }
@@ -572,16 +599,16 @@ fn detailed_activity(world: &World, state: &State, v: &View) -> Value {
         None => Vec::new(),
     };
     o.insert("segment_efforts".into(), Value::Array(efforts));
-    match &streams {
-        Some(s) if s.distance.is_some() && s.latlng.is_some() => {
-            o.insert("splits_metric".into(), splits(s, 1000.0, v));
-            o.insert("splits_standard".into(), splits(s, 1609.344, v));
+    match (&streams, &totals) {
+        (Some(s), Some(totals)) if s.distance.is_some() && s.has_latlng() => {
+            o.insert("splits_metric".into(), splits(s, totals, 1000.0, v));
+            o.insert("splits_standard".into(), splits(s, totals, 1609.344, v));
         }
         _ => {}
     }
     o.insert(
         "laps".into(),
-        Value::Array(laps(world, v, streams.as_deref())),
+        Value::Array(laps(world, v, streams.as_deref(), totals.as_ref())),
     );
     if world::family_of(&v.sport_type) == Family::Run
         && let Some(s) = &streams
@@ -610,11 +637,66 @@ pub(crate) fn generated_streams(world: &World, core: &Core) -> Arc<Streams> {
         .streams(core.id, || streams::generate(world, core))
 }
 
-fn splits(s: &Streams, unit: f64, v: &View) -> Value {
+/// Running totals of an activity's samples, so a split or a lap sums its range in one
+/// step: moving seconds up to each sample, and heart beats before each sample.
+struct Totals {
+    /// `moving[j]`: seconds spent moving from sample 0 to sample `j`.
+    moving: Vec<i64>,
+    /// `heartrate[j]`: the sum of the heart rate samples before sample `j` (n + 1 sums).
+    heartrate: Option<Vec<i64>>,
+}
+
+impl Totals {
+    fn new(s: &Streams) -> Self {
+        let (time, moving) = (&s.time[..], &s.moving[..]);
+        let n = time.len();
+        let mut sums = vec![0i64; n];
+        let out = &mut sums[..];
+        // `while` loops: no iterator calls per sample in a debug build.
+        let mut i = 1;
+        while i < n {
+            out[i] = out[i - 1] + if moving[i] { time[i] - time[i - 1] } else { 0 };
+            i += 1;
+        }
+        let heartrate = s.heartrate.as_deref().map(|hr| {
+            let mut sums = vec![0i64; hr.len() + 1];
+            let out = &mut sums[..];
+            let mut i = 0;
+            while i < hr.len() {
+                out[i + 1] = out[i] + hr[i];
+                i += 1;
+            }
+            sums
+        });
+        Self {
+            moving: sums,
+            heartrate,
+        }
+    }
+
+    /// Seconds moving from sample `from` to sample `to`.
+    fn moving(&self, from: usize, to: usize) -> i64 {
+        self.moving[to] - self.moving[from]
+    }
+
+    /// The average heart rate of samples `from..=to`.
+    fn heartrate(&self, from: usize, to: usize) -> Option<f64> {
+        self.heartrate
+            .as_ref()
+            .map(|h| (h[to + 1] - h[from]) as f64 / (to + 1 - from) as f64)
+    }
+}
+
+fn splits(s: &Streams, totals: &Totals, unit: f64, v: &View) -> Value {
     let Some(distance) = &s.distance else {
         return json!([]);
     };
     let total = distance.last().copied().unwrap_or(0.0);
+    let pace_zone = if world::family_of(&v.sport_type) == Family::Run {
+        2
+    } else {
+        0
+    };
     let mut out = Vec::new();
     let mut from = 0usize;
     let mut k = 1;
@@ -630,11 +712,7 @@ fn splits(s: &Streams, unit: f64, v: &View) -> Value {
             break;
         }
         let elapsed = s.time[to] - s.time[from];
-        let moving: i64 = (from + 1..=to)
-            .filter(|&i| s.moving[i])
-            .map(|i| s.time[i] - s.time[i - 1])
-            .sum::<i64>()
-            .min(elapsed);
+        let moving = totals.moving(from, to).min(elapsed);
         let elev = s.altitude.as_ref().map_or(0.0, |a| a[to] - a[from]);
         let mut split = json!({
             "distance": geo::round(d, 1),
@@ -644,14 +722,10 @@ fn splits(s: &Streams, unit: f64, v: &View) -> Value {
             "split": k,
             "average_speed": geo::round(d / moving.max(1) as f64, 2),
             "average_grade_adjusted_speed": Value::Null,
-            "pace_zone": if world::family_of(&v.sport_type) == Family::Run { json!(2) } else { json!(0) },
+            "pace_zone": pace_zone,
         });
-        if let Some(hr) = &s.heartrate {
-            let slice = &hr[from..=to];
-            split["average_heartrate"] = json!(geo::round(
-                slice.iter().sum::<i64>() as f64 / slice.len() as f64,
-                1
-            ));
+        if let Some(hr) = totals.heartrate(from, to) {
+            split["average_heartrate"] = json!(geo::round(hr, 1));
         }
         out.push(split);
         from = to;
@@ -663,9 +737,9 @@ fn splits(s: &Streams, unit: f64, v: &View) -> Value {
     Value::Array(out)
 }
 
-fn laps(world: &World, v: &View, s: Option<&Streams>) -> Vec<Value> {
+fn laps(world: &World, v: &View, s: Option<&Streams>, totals: Option<&Totals>) -> Vec<Value> {
     let athlete_id = world.athletes[v.athlete].id;
-    let Some(s) = s else {
+    let (Some(s), Some(totals)) = (s, totals) else {
         // One lap covering the whole (manual) activity.
         return vec![lap_json(
             v,
@@ -703,21 +777,25 @@ fn laps(world: &World, v: &View, s: Option<&Streams>) -> Vec<Value> {
             let (from, to) = (w[0], w[1]);
             let d = s.distance.as_ref().map_or(0.0, |d| d[to] - d[from]);
             let elapsed = s.time[to] - s.time[from];
-            let moving: i64 = (from + 1..=to)
-                .filter(|&j| s.moving[j])
-                .map(|j| s.time[j] - s.time[j - 1])
-                .sum();
+            let moving = totals.moving(from, to);
             let gain = s
                 .altitude
                 .as_ref()
                 .map_or(0.0, |a| streams::climbing(&a[from..=to], 1.0));
-            let hr = s.heartrate.as_ref().map(|h| {
-                let slice = &h[from..=to];
-                (
-                    slice.iter().sum::<i64>() as f64 / slice.len() as f64,
-                    *slice.iter().max().unwrap_or(&0) as f64,
-                )
-            });
+            let hr = s
+                .heartrate
+                .as_deref()
+                .zip(totals.heartrate(from, to))
+                .map(|(h, avg)| {
+                    let slice = &h[from..=to];
+                    // A `while` loop: no iterator calls per sample in a debug build.
+                    let (mut max, mut j) = (0, 0);
+                    while j < slice.len() {
+                        max = max.max(slice[j]);
+                        j += 1;
+                    }
+                    (avg, max as f64)
+                });
             lap_json(
                 v,
                 athlete_id,
@@ -808,43 +886,61 @@ fn best_efforts(world: &World, v: &View, s: &Streams) -> Value {
     };
     let total = distance.last().copied().unwrap_or(0.0);
     let athlete_id = world.athletes[v.athlete].id;
+    // The distances the activity covers (ascending).
+    let wanted = BEST_EFFORTS
+        .iter()
+        .take_while(|(_, meters)| *meters <= total)
+        .count();
+    // The fastest window of each length, with one two-pointer sweep for all lengths:
+    // `from[j]` is the latest start at least `meters[j]` before the current end.
+    // Slices and `while` loops: no calls per sample in a debug build.
+    let (d, time) = (&distance[..], &s.time[..]);
+    let mut meters = [0.0f64; BEST_EFFORTS.len()];
+    for (m, (_, x)) in meters.iter_mut().zip(BEST_EFFORTS) {
+        *m = *x;
+    }
+    let mut from = [0usize; BEST_EFFORTS.len()];
+    let mut best = [(i64::MAX, 0usize, 0usize); BEST_EFFORTS.len()];
+    let mut to = 0;
+    while to < d.len() {
+        let (end, at) = (d[to], time[to]);
+        let mut j = 0;
+        // Longer windows than the distance so far cannot fit yet.
+        while j < wanted && end - d[0] >= meters[j] {
+            let m = meters[j];
+            let mut f = from[j];
+            while f < to && end - d[f + 1] >= m {
+                f += 1;
+            }
+            from[j] = f;
+            let t = at - time[f];
+            if t < best[j].0 {
+                best[j] = (t, f, to);
+            }
+            j += 1;
+        }
+        to += 1;
+    }
     let mut out = Vec::new();
-    for (j, (name, meters)) in BEST_EFFORTS.iter().enumerate() {
-        if *meters > total {
-            break;
-        }
-        // The fastest window of this length, with a two-pointer sweep.
-        let (mut best, mut best_at) = (i64::MAX, (0usize, 0usize));
-        let mut from = 0usize;
-        for to in 0..s.len() {
-            while from < to && distance[to] - distance[from + 1] >= *meters {
-                from += 1;
-            }
-            if distance[to] - distance[from] >= *meters {
-                let t = s.time[to] - s.time[from];
-                if t < best {
-                    best = t;
-                    best_at = (from, to);
-                }
-            }
-        }
-        if best == i64::MAX {
+    for (j, (name, meters)) in BEST_EFFORTS.iter().enumerate().take(wanted) {
+        let (elapsed, start, end) = best[j];
+        if elapsed == i64::MAX {
             continue;
         }
-        let offset = s.time[best_at.0] - s.time[0];
+        let offset = s.time[start] - s.time[0];
         out.push(json!({
             "id": BEST_EFFORT_BASE + (v.id - ACTIVITY_BASE) * 16 + j as u64,
             "resource_state": 2,
             "name": name,
             "activity": {"id": v.id, "resource_state": 1},
             "athlete": meta_athlete(athlete_id),
-            "elapsed_time": best,
-            "moving_time": best,
+            "elapsed_time": elapsed,
+            "moving_time": elapsed,
             "start_date": iso(v.start + offset),
             "start_date_local": local_iso(v.start + offset, v.utc_offset),
             "distance": meters,
-            "start_index": best_at.0,
-            "end_index": best_at.1,
+            "start_index": start,
+            "end_index": end,
             "pr_rank": Value::Null,
             "achievements": [],
         }));
@@ -891,7 +987,7 @@ pub(crate) fn activity_zones(world: &World, v: &View) -> Value {
     if let Some(hr) = &s.heartrate {
         bucket(hr_bounds(athlete), hr, "heartrate", true);
     }
-    if let (Some(w), Some(ftp)) = (&s.watts, athlete.ftp) {
+    if let (Some(w), Some(ftp)) = (s.watts(), athlete.ftp) {
         bucket(power_bounds(ftp), w, "power", true);
     }
     Value::Array(out)
@@ -1712,4 +1808,36 @@ pub(crate) fn upload_json(u: &Upload) -> Value {
         "status": status,
         "activity_id": activity_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    #[test]
+    fn iso_dates_agree_with_chrono() {
+        let chrono_iso = |ts: i64| {
+            DateTime::from_timestamp(ts, 0)
+                .unwrap_or_default()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        let mut ts = -62_135_596_800 - 86_400 * 3; // a few days before 0001-01-01
+        while ts < 253_402_300_800 + 86_400 * 3 {
+            assert_eq!(super::iso(ts), chrono_iso(ts), "{ts}");
+            assert_eq!(super::iso(ts + 86_399), chrono_iso(ts + 86_399), "{ts}");
+            ts += 86_400 * 13 + 3_671;
+        }
+        for ts in [
+            0,
+            -1,
+            951_782_400,
+            1_709_164_800,
+            4_107_542_400,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(super::iso(ts), chrono_iso(ts), "{ts}");
+        }
+    }
 }

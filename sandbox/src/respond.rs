@@ -12,7 +12,7 @@ use crate::inner::Limits;
 
 /// A JSON answer.
 pub(crate) fn json_response(status: u16, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let bytes = crate::json::to_vec(body);
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
