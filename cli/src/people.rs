@@ -23,6 +23,17 @@ pub async fn units(ctx: &Ctx) -> Result<Measurement> {
     })
 }
 
+/// An activity's sport as shown: its sport type, else its older activity type, else empty.
+pub fn sport_label(
+    sport_type: Option<&impl std::fmt::Display>,
+    activity_type: Option<&impl std::fmt::Display>,
+) -> String {
+    sport_type
+        .map(ToString::to_string)
+        .or_else(|| activity_type.map(ToString::to_string))
+        .unwrap_or_default()
+}
+
 /// The sport Strava calls `name` (any case), or an error listing close matches.
 pub fn sport(name: &str) -> Result<SportType> {
     let wanted = name.trim();

@@ -11,7 +11,7 @@ use crate::args::{ActivitiesArgs, Format};
 use crate::config::Ctx;
 use crate::dates::parse_date;
 use crate::output::{align_right, cell, print_csv, print_json, print_ndjson, print_table};
-use crate::people::{speed_text, sport, units};
+use crate::people::{speed_text, sport, sport_label, units};
 use crate::wait::{OnLimit, with_limits};
 
 /// Strava's largest page.
@@ -176,12 +176,7 @@ fn print_activity_table(ctx: &Ctx, found: &[Value], units: Measurement) -> Resul
     for raw in found {
         let activity: SummaryActivity = serde_json::from_value(raw.clone()).unwrap_or_default();
         let q = activity.quantities();
-        let sport = activity
-            .sport_type
-            .as_ref()
-            .map(|s| s.to_string())
-            .or_else(|| activity.type_.as_ref().map(|t| t.to_string()))
-            .unwrap_or_default();
+        let sport = sport_label(activity.sport_type.as_ref(), activity.type_.as_ref());
         let when = activity
             .start_local()
             .map(|t| t.format("%Y-%m-%d %H:%M").to_string())

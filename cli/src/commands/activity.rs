@@ -12,7 +12,7 @@ use crate::config::Ctx;
 use crate::output::{
     align_right, cell, print_csv, print_json, print_line, print_ndjson, print_table,
 };
-use crate::people::{speed_text, units};
+use crate::people::{speed_text, sport_label, units};
 use crate::sparkline;
 use crate::wait::{OnLimit, with_limits};
 
@@ -99,12 +99,7 @@ pub async fn run(ctx: &Ctx, args: ActivityArgs) -> Result<()> {
 
 fn print_summary(ctx: &Ctx, a: &DetailedActivity, units: Measurement) -> Result<()> {
     let q = a.quantities();
-    let sport = a
-        .sport_type
-        .as_ref()
-        .map(|s| s.to_string())
-        .or_else(|| a.type_.as_ref().map(|t| t.to_string()))
-        .unwrap_or_default();
+    let sport = sport_label(a.sport_type.as_ref(), a.type_.as_ref());
     let when = a
         .start_local()
         .map(|t| t.format("%Y-%m-%d %H:%M %Z").to_string())

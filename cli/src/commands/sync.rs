@@ -196,44 +196,36 @@ impl Sync<'_> {
         for item in pending {
             let on_limit = self.on_limit;
             let id = item.id;
-            let details = if item.details {
-                let fetched = self
-                    .guarded(with_limits(ctx, on_limit, || {
-                        ctx.client.get_activity(id).send_as::<Value>()
-                    }))
-                    .await;
-                match fetched {
-                    Ok(v) => Some(v),
-                    Err(e) if is_not_found(&e) => {
-                        self.mirror.remove(id)?;
-                        self.counts.removed += 1;
-                        bar.inc(1);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
+            let mut details = None;
+            if item.details {
+                details = self
+                    .fetch_extra(
+                        id,
+                        with_limits(ctx, on_limit, || {
+                            ctx.client.get_activity(id).send_as::<Value>()
+                        }),
+                    )
+                    .await?;
+                if details.is_none() {
+                    bar.inc(1);
+                    continue;
                 }
-            } else {
-                None
-            };
-            let stream_set = if item.streams {
-                let fetched = self
-                    .guarded(with_limits(ctx, on_limit, || {
-                        ctx.client.get_activity_streams(id).send_as::<Value>()
-                    }))
-                    .await;
-                match fetched {
-                    Ok(v) => Some(v),
-                    Err(e) if is_not_found(&e) => {
-                        self.mirror.remove(id)?;
-                        self.counts.removed += 1;
-                        bar.inc(1);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
+            }
+            let mut stream_set = None;
+            if item.streams {
+                stream_set = self
+                    .fetch_extra(
+                        id,
+                        with_limits(ctx, on_limit, || {
+                            ctx.client.get_activity_streams(id).send_as::<Value>()
+                        }),
+                    )
+                    .await?;
+                if stream_set.is_none() {
+                    bar.inc(1);
+                    continue;
                 }
-            } else {
-                None
-            };
+            }
             self.mirror
                 .save_extras(id, details.as_ref(), stream_set.as_ref())?;
             self.counts.details += usize::from(details.is_some());
@@ -242,6 +234,24 @@ impl Sync<'_> {
         }
         bar.finish_and_clear();
         Ok(())
+    }
+
+    /// Runs `work`, one fetch of activity `id`'s details or streams; `None` when the
+    /// activity is gone (404), once it is removed from the mirror.
+    async fn fetch_extra(
+        &mut self,
+        id: i64,
+        work: impl Future<Output = Result<Value>>,
+    ) -> Result<Option<Value>> {
+        match self.guarded(work).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if is_not_found(&e) => {
+                self.mirror.remove(id)?;
+                self.counts.removed += 1;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs `work` unless Ctrl-C comes first.
