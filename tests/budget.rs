@@ -2,6 +2,8 @@
 //! on the in-process `LocalBudget` and (with the `redis` feature) on a `RedisBudget`,
 //! refuses, waits and reports exactly the same.
 
+mod support;
+
 #[cfg(feature = "redis")]
 mod redis_support;
 
@@ -15,6 +17,7 @@ use stravalib::rate_limit::{
     Budget, Clock, LocalBudget, Priority, RaiseOnLimit, RateLimitPolicy, RateLimited, RateLimiter,
     SleepPolicy, TokioClock,
 };
+use support::bounded;
 
 /// A clock stopped at one instant, so no window resets during a check.
 #[derive(Debug, Clone, Copy)]
@@ -38,12 +41,6 @@ fn answer(overall: &str, read: &str) -> HeaderMap {
     h.insert("x-readratelimit-limit", "100,1000".parse().unwrap());
     h.insert("x-readratelimit-usage", read.parse().unwrap());
     h
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} took more than 30 s"))
 }
 
 /// Sends one request through `limiter`, answered with `headers`, then waits until the

@@ -1,27 +1,14 @@
 //! Tokens of many athletes on one machine: the directory store, its lock files, and an
 //! `App` handing out a client per athlete.
 
+mod support;
+
 use std::time::Duration;
 
+use stravalib::Client;
 use stravalib::auth::{DirTokenStore, KeyedTokenStore, Scope, TokenSet};
-use stravalib::rate_limit::RateLimitPolicy;
-use stravalib::{App, Client};
 use stravalib_sandbox::Sandbox;
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} took more than 30 s"))
-}
-
-fn app_on(sandbox: &Sandbox, store: DirTokenStore) -> App {
-    let builder = Client::builder()
-        .clock(sandbox.clock())
-        .base_url(sandbox.api_base())
-        .oauth_base(sandbox.oauth_base())
-        .rate_limit(sandbox.rate_limit_policy(RateLimitPolicy::default()));
-    App::new(sandbox.credentials(), store, builder).unwrap()
-}
+use support::{app_on, bounded};
 
 #[tokio::test]
 async fn the_directory_store_keeps_each_athletes_tokens() {

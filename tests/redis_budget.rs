@@ -2,6 +2,8 @@
 //! "processes" (independent connection managers) drawing on one application's budget.
 #![cfg(feature = "redis")]
 
+mod support;
+
 mod redis_support;
 
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use reqwest::{Method, StatusCode};
 use stravalib::rate_limit::{
     Budget, Clock, Priority, RaiseOnLimit, RateLimiter, RedisBudget, SleepPolicy,
 };
+use support::bounded;
 
 use redis_support::RedisServer;
 
@@ -51,12 +54,6 @@ fn sleep(budget: RedisBudget, clock: impl Clock + 'static, priority: Priority) -
     SleepPolicy::new(priority)
         .with_clock(clock)
         .with_budget(Arc::new(budget))
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} took more than 30 s"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,32 +2,18 @@
 //! that are single-flight across processes (independent connection managers and apps).
 #![cfg(feature = "redis")]
 
+mod support;
+
 mod redis_support;
 
 use std::time::Duration;
 
+use stravalib::Client;
 use stravalib::auth::{KeyedTokenStore, RedisTokenStore, Scope, TokenSet};
-use stravalib::rate_limit::RateLimitPolicy;
-use stravalib::{App, Client};
 use stravalib_sandbox::Sandbox;
 
 use redis_support::RedisServer;
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} took more than 30 s"))
-}
-
-/// Clients of `sandbox` built by an app (no tokens of their own: the store's).
-fn app_on(sandbox: &Sandbox, store: RedisTokenStore) -> App {
-    let builder = Client::builder()
-        .clock(sandbox.clock())
-        .base_url(sandbox.api_base())
-        .oauth_base(sandbox.oauth_base())
-        .rate_limit(sandbox.rate_limit_policy(RateLimitPolicy::default()));
-    App::new(sandbox.credentials(), store, builder).unwrap()
-}
+use support::{app_on, bounded};
 
 #[tokio::test]
 async fn the_keyed_store_keeps_each_athletes_tokens() {
