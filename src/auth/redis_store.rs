@@ -64,13 +64,6 @@ fn redis_error(what: &str, err: redis::RedisError) -> Error {
     .with_source(err)
 }
 
-/// Random bits from the operating system (0 when it has none to give: the other parts of
-/// the holder id still tell holders apart).
-fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_or(0, |()| u64::from_le_bytes(bytes))
-}
-
 /// A value no other holder has: process id, time and a counter.
 fn holder_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -79,7 +72,8 @@ fn holder_id() -> String {
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
         NEXT.fetch_add(1, Ordering::Relaxed),
-        random_u64()
+        // 0 without random bits from the OS: the other parts still tell holders apart.
+        getrandom::u64().unwrap_or(0)
     )
 }
 

@@ -101,10 +101,9 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         // Half fixed, half random: never zero, never more than the cap.
-        let mut random = [0u8; 8];
-        // Without random bytes (never on a supported OS), the midpoint of the range.
-        let random = match getrandom::fill(&mut random) {
-            Ok(()) => u64::from_ne_bytes(random) % (nanos / 2 + 1),
+        // Without random bits (never on a supported OS), the midpoint of the range.
+        let random = match getrandom::u64() {
+            Ok(bits) => bits % (nanos / 2 + 1),
             Err(_) => nanos / 4,
         };
         Duration::from_nanos(nanos / 2 + random)
