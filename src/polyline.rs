@@ -297,7 +297,8 @@ where
 
     let factor = factor(precision)?;
     let points = points.into_iter();
-    let mut out = String::with_capacity(points.size_hint().0 * 8);
+    // Bytes, not chars: every byte written is ASCII (`?`..=`~`).
+    let mut out = Vec::with_capacity(points.size_hint().0 * 8);
     let (mut prev_lat, mut prev_lng) = (0i64, 0i64);
     for (index, point) in points.enumerate() {
         let point = *point.borrow();
@@ -315,19 +316,17 @@ where
         write_value(&mut out, lng - prev_lng);
         (prev_lat, prev_lng) = (lat, lng);
     }
-    Ok(out)
+    Ok(String::from_utf8(out).expect("polyline bytes are ASCII"))
 }
 
 /// Appends one value, zigzag-encoded in 5-bit chunks.
-fn write_value(out: &mut String, value: i64) {
+fn write_value(out: &mut Vec<u8>, value: i64) {
     let mut v = ((value << 1) ^ (value >> 63)) as u64;
     while v >= CONTINUATION {
-        out.push(char::from(
-            ((CONTINUATION | (v & CHUNK_MASK)) as u8) + ALPHABET_START,
-        ));
+        out.push(((CONTINUATION | (v & CHUNK_MASK)) as u8) + ALPHABET_START);
         v >>= 5;
     }
-    out.push(char::from(v as u8 + ALPHABET_START));
+    out.push(v as u8 + ALPHABET_START);
 }
 
 /// Decoding the polylines of a [`PolylineMap`], or of a model's `Option<PolylineMap>`.

@@ -11,40 +11,15 @@ const EARTH_RADIUS: f64 = 6_371_008.8;
 /// Meters per degree of latitude (and of longitude at the equator).
 const METERS_PER_DEGREE: f64 = 111_320.0;
 
-/// Encodes points (latitude, longitude) as a Google encoded polyline at Strava's precision:
-/// the same text as stravalib's codec (`stravalib::polyline::encode`, tested below), in
-/// a loop over byte slices, which costs a few times less in a debug build. A point off
-/// the globe (only an uploaded file can have one) gives an empty polyline.
+/// Encodes points (latitude, longitude) as a Google encoded polyline at Strava's
+/// precision, with stravalib's codec. A point off the globe (only an uploaded file can
+/// have one) gives an empty polyline.
 pub(crate) fn encode_polyline(points: &[(f64, f64)]) -> String {
-    let factor = 10f64.powi(polyline::STRAVA_PRECISION as i32);
-    // A delta fits in 6 chunks (|delta| <= 360 * 10^5 < 2^25, zigzagged < 2^26).
-    let mut buf = vec![0u8; points.len() * 12];
-    let out = &mut buf[..];
-    let mut len = 0;
-    let (mut prev_lat, mut prev_lng) = (0i64, 0i64);
-    let mut i = 0;
-    while i < points.len() {
-        let (lat, lng) = points[i];
-        if !LatLng::new(lat, lng).is_valid() {
-            return String::new();
-        }
-        let (lat, lng) = ((lat * factor).round() as i64, (lng * factor).round() as i64);
-        for delta in [lat - prev_lat, lng - prev_lng] {
-            let mut v = ((delta << 1) ^ (delta >> 63)) as u64;
-            while v >= 0x20 {
-                out[len] = ((0x20 | (v & 0x1f)) as u8) + 63;
-                len += 1;
-                v >>= 5;
-            }
-            out[len] = v as u8 + 63;
-            len += 1;
-        }
-        (prev_lat, prev_lng) = (lat, lng);
-        i += 1;
-    }
-    buf.truncate(len);
-    // Every byte is in `?`..=`~`.
-    String::from_utf8(buf).unwrap_or_default()
+    polyline::encode(
+        points.iter().map(|&(lat, lng)| LatLng::new(lat, lng)),
+        polyline::STRAVA_PRECISION,
+    )
+    .unwrap_or_default()
 }
 
 /// Great-circle distance between two points, in meters.
